@@ -1,0 +1,90 @@
+"""The `linker` command line: parse, call, render. Commands live in `linker/commands/<verb>.py`, one file
+per verb, each exposing `command`; they are imported only when invoked, so `linker status` never pays for
+huggingface_hub."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .context import App
+from .errors import EXIT_FAILED, EXIT_USAGE, LinkerError
+
+_COMMANDS_DIR = Path(__file__).parent / "commands"
+
+
+class LazyGroup(click.Group):
+    """Discovers `commands/*.py` by name and imports a command's module only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = [p.stem.replace("_", "-") for p in _COMMANDS_DIR.glob("*.py") if not p.stem.startswith("_")]
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = cmd_name.replace("-", "_")
+        if not (_COMMANDS_DIR / f"{module_name}.py").is_file():
+            return None
+        module = importlib.import_module(f"linker.commands.{module_name}")
+        return module.command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(dir_okay=False),
+    envvar="LINKER_CONFIG",
+    help="The lockfile (default: project_cache.yaml here or in a parent folder).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="The global HF cache (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub).",
+)
+@click.option("-v", "--verbose", count=True, help="More detail; tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="linker")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, cache_dir: str | None, verbose: int, quiet: bool) -> None:
+    """Pinned, offline-ready per-project views of the Hugging Face cache.
+
+    Exit codes: 0 ok, 1 check failed or something missing, 2 usage or lockfile error,
+    3 Hub unreachable / auth / rate limit, 4 lock timeout.
+    """
+    app = ctx.ensure_object(App)
+    app.config, app.cache_dir, app.verbose, app.quiet = config, cache_dir, verbose, quiet
+
+
+def main(argv: list[str] | None = None) -> None:
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv if argv is not None else sys.argv[1:]))
+    try:
+        rv = cli.main(args=argv, prog_name="linker", standalone_mode=False)
+    except LinkerError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"error: {exc.render()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_FAILED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line unless -v
+        if verbose or os.environ.get("LINKER_DEBUG"):
+            traceback.print_exc()
+        else:
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with -v for a traceback)", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,22 @@
+"""`linker env`: the variables that make unmodified code load the pinned view offline."""
+
+from __future__ import annotations
+
+import shlex
+
+import click
+
+from ..context import App, pass_app
+
+
+def view_environment(app: App) -> dict[str, str]:
+    return {"HF_HUB_CACHE": str(app.lockfile().view), "HF_HUB_OFFLINE": "1"}
+
+
+@click.command()
+@pass_app
+def command(app: App) -> int:
+    """Print `export` lines for HF_HUB_CACHE and HF_HUB_OFFLINE (use: eval "$(linker env)")."""
+    for key, value in view_environment(app).items():
+        click.echo(f"export {key}={shlex.quote(value)}")
+    return 0

@@ -1,0 +1,81 @@
+"""What every command shares: global options, the lockfile, the global cache, and output channels.
+
+Results go to stdout (one JSON document with `--json`); logs, notices and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .hfcache import global_cache_dir
+from .lockfile import Lockfile, find_lockfile, load_lockfile
+
+
+@dataclass
+class App:
+    config: str | None = None
+    cache_dir: str | None = None
+    verbose: int = 0
+    quiet: bool = False
+    json: bool = False
+    _lock: Lockfile | None = field(default=None, repr=False)
+
+    def lockfile(self) -> Lockfile:
+        if self._lock is None:
+            self._lock = load_lockfile(find_lockfile(self.config))
+        return self._lock
+
+    def global_cache(self) -> Path:
+        return global_cache_dir(self.cache_dir)[0]
+
+    def global_cache_source(self) -> tuple[Path, str]:
+        return global_cache_dir(self.cache_dir)
+
+    # output -----------------------------------------------------------------------------------------------
+    def out(self, text: str = "") -> None:
+        """A result line on stdout (suppressed in --json mode, where the document is the result)."""
+        if not self.json:
+            click.echo(text)
+
+    def log(self, text: str) -> None:
+        """A progress or notice line on stderr (hidden by -q)."""
+        if not self.quiet:
+            click.echo(text, err=True)
+
+    def debug(self, text: str) -> None:
+        if self.verbose and not self.quiet:
+            click.echo(text, err=True)
+
+    def emit_json(self, doc: Any) -> None:
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+
+    @property
+    def tty(self) -> bool:
+        return sys.stderr.isatty() and not self.quiet and not self.json
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def json_option(f: Any) -> Any:
+    """`--json`: one JSON document on stdout, logs on stderr."""
+
+    def _set(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(App).json = True
+        return value
+
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        expose_value=False,
+        callback=_set,
+        help="Print one JSON document on stdout; logs go to stderr.",
+    )(f)

@@ -1,0 +1,324 @@
+"""Compute the sync plan: lockfile + global cache + view on disk -> actions (pure; touches nothing).
+
+The view layout (decided in the core issue): real `refs/`, `snapshots/<rev>/` and `blobs/` directories per repo;
+`snapshots/<rev>/<path>` is a relative link `../../blobs/<etag>`; `blobs/<etag>` is a link (or hardlink or copy)
+of the real global blob; the project keeps its own ref in the global cache so `hf cache prune` spares the pin.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .desired import Want, resolve_entry
+from .fsutil import writable_dir
+from .hfcache import CacheRepo, project_ref_name, read_ref, repo_folder_name, snapshot_link_target
+from .lockfile import Entry, Lockfile
+from .manifest import Manifest, RepoRecord, spec_digest
+from .plan import (
+    BLOB,
+    CONFLICT,
+    FETCH,
+    GLOBAL_REF,
+    LINK,
+    MISMATCH,
+    MISSING,
+    REF,
+    REMOVE,
+    REMOVE_GLOBAL_REF,
+    TREE,
+    Action,
+    EntryReport,
+    Plan,
+    Problem,
+)
+
+
+@dataclass
+class SyncOptions:
+    global_cache: Path
+    link_mode: str = "symlink"  # already resolved: symlink | hardlink | copy
+    force: bool = False
+    can_fetch: bool = False  # emit FETCH actions (online) instead of MISSING problems
+
+
+@dataclass
+class EntryPlan:
+    """The plan for one entry, plus the record the manifest will hold once it is applied."""
+
+    entry: Entry
+    record: RepoRecord
+    want: Want | None  # None when the fast path proved the entry in sync
+
+
+def fetch_command(entry: Entry) -> str:
+    parts = ["hf", "download", entry.id, "--revision", entry.revision]
+    if entry.type != "model":
+        parts += ["--repo-type", entry.type]
+    for p in entry.include:
+        parts += ["--include", repr(p) if "*" in p else p]
+    for p in entry.exclude:
+        parts += ["--exclude", repr(p) if "*" in p else p]
+    return " ".join(parts)
+
+
+def entry_spec(entry: Entry, opts: SyncOptions) -> str:
+    files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
+    return spec_digest(
+        entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
+        opts.link_mode, str(opts.global_cache),
+    )  # fmt: skip
+
+
+def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> tuple[Plan, list[EntryPlan]]:
+    view = lock.view
+    plan = Plan()
+    ref_name = project_ref_name(view)
+    entry_plans: list[EntryPlan] = []
+    wanted: set[str] = set()
+    for entry in lock.entries:
+        folder = repo_folder_name(entry.id, entry.type)
+        wanted.add(folder)
+        old = manifest.repos.get(folder)
+        spec = entry_spec(entry, opts)
+        if old is not None and _fast_in_sync(old, spec, view / folder, opts.global_cache):
+            plan.entries.append(_report(entry, "linked", old))
+            entry_plans.append(EntryPlan(entry, old, None))
+            continue
+        entry_plans.append(_plan_entry(plan, entry, view, old, spec, ref_name, opts))
+    for folder, old in sorted(manifest.repos.items()):
+        if folder not in wanted:
+            _plan_stale_repo(plan, view / folder, old, opts)
+    return plan, entry_plans
+
+
+def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want | None = None) -> EntryReport:
+    if want is not None:
+        files, size = len(want.files), want.size
+    elif rec is not None:
+        sized = [v for k, v in rec.paths.items() if k.startswith("snapshots/") and v]
+        files, size = len(sized), sum(v[2] for v in sized)
+    else:
+        files = size = 0
+    return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size)
+
+
+def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, global_cache: Path) -> bool:
+    """One stat per file: every recorded link still resolves to the same inode, refs hold the pin."""
+    if not rec.in_sync or rec.spec != spec:
+        return False
+    if read_ref(repo_path / "refs" / rec.ref) != rec.revision:
+        return False
+    if rec.global_ref and read_ref(Path(rec.global_ref)) != rec.revision:
+        return False
+    for rel, ident in rec.paths.items():
+        if ident is None:
+            continue
+        try:
+            st = os.stat(repo_path / rel)
+        except OSError:
+            return False
+        if st.st_ino != ident[0] or st.st_dev != ident[1] or st.st_size != ident[2]:
+            return False
+    return True
+
+
+def _plan_entry(
+    plan: Plan, entry: Entry, view: Path, old: RepoRecord | None, spec: str, ref_name: str, opts: SyncOptions
+) -> EntryPlan:
+    want = resolve_entry(entry, opts.global_cache)
+    v = CacheRepo(view, entry.id, entry.type)
+    folder, label = v.folder, entry.label
+    owned = old.paths if old else {}
+    rec = RepoRecord(id=entry.id, type=entry.type, revision=entry.revision, ref=entry.ref, spec=spec)
+    before = len(plan.actions)
+    conflicts = 0
+
+    def want_path(rel: str, ok: bool, action: Action, adoptable: bool = False) -> None:
+        nonlocal conflicts
+        if ok:
+            rec.paths[rel] = None
+            return
+        p = v.path / rel
+        if not opts.force and rel not in owned and _holds_data(p) and not adoptable:
+            conflicts += 1
+            plan.problems.append(
+                Problem(
+                    CONFLICT,
+                    label,
+                    f"{folder}/{rel}",
+                    "is a file linker did not create; it was left in place",
+                    fix=f"linker migrate {view} (to move its data into the global cache), or sync --force",
+                )
+            )
+            return
+        rec.paths[rel] = None
+        plan.actions.append(action)
+
+    # 1. files the global cache does not have
+    for path, why in want.missing.items():
+        if "blob " in why and "lock says" in why:
+            plan.problems.append(Problem(MISMATCH, label, path, why, fix=f"linker lock --upgrade {entry.id}"))
+    fetchable = {p: w for p, w in want.missing.items() if "lock says" not in w}
+    if fetchable:
+        what = "revision" if "*" in fetchable else f"{len(fetchable)} file(s)"
+        if opts.can_fetch:
+            plan.actions.append(Action(FETCH, label, folder, target=entry.revision, reason=f"{what} missing"))
+        else:
+            plan.problems.append(
+                Problem(
+                    MISSING,
+                    label,
+                    "" if "*" in fetchable else ", ".join(sorted(fetchable)[:3]) + ("…" if len(fetchable) > 3 else ""),
+                    f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}",
+                    fix=fetch_command(entry),
+                )
+            )
+
+    # 2. blobs and snapshot links
+    for path, f in want.files.items():
+        blob_rel = f"blobs/{f.etag}"
+        if blob_rel not in rec.paths:
+            ok, same = _blob_state(v.path / blob_rel, f.source, opts.link_mode, owned.get(blob_rel))
+            want_path(
+                blob_rel, ok, Action(BLOB, label, folder, blob_rel, f.source, opts.link_mode, f.size), adoptable=same
+            )
+        link_rel = f"snapshots/{entry.revision}/{path}"
+        target = snapshot_link_target(path, f.etag)
+        want_path(link_rel, _is_link_to(v.path / link_rel, target), Action(LINK, label, folder, link_rel, target))
+
+    # 3. trees/<rev>.json, only for a complete snapshot (else offline snapshot_download raises)
+    if want.tree is not None and not want.missing:
+        tree = want.global_repo.read_tree(entry.revision) or {}
+        if set(tree) == set(want.files):
+            tree_rel = f"trees/{entry.revision}.json"
+            ok = _same_small_file(v.path / tree_rel, want.tree)
+            want_path(tree_rel, ok, Action(TREE, label, folder, tree_rel, str(want.tree)), adoptable=True)
+
+    # 4. refs: the view's ref holds the pin; other refs linker wrote are dropped below
+    if want.files:
+        ref_rel = f"refs/{entry.ref}"
+        ok = v.read_ref(entry.ref) == entry.revision
+        want_path(ref_rel, ok, Action(REF, label, folder, ref_rel, entry.revision), adoptable=True)
+
+    # 5. the project's ref in the global cache protects the pin from `hf cache prune`
+    gref = want.global_repo.ref(ref_name)
+    if want.files:
+        if writable_dir(gref.parent):
+            rec.global_ref = str(gref)
+            if read_ref(gref) != entry.revision:
+                plan.actions.append(Action(GLOBAL_REF, label, folder, str(gref), entry.revision))
+        else:
+            plan.notices.append(
+                f"warning: global cache {opts.global_cache} is read-only; skipped the project ref for {label} "
+                "(`hf cache prune` there may delete this pin)"
+            )
+    if old and old.global_ref and old.global_ref != rec.global_ref and read_ref(Path(old.global_ref)) is not None:
+        plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="pin moved"))
+
+    # 6. what linker created before and no longer needs (old revision, old ref, unused blobs)
+    for rel in sorted(set(owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
+        if os.path.lexists(v.path / rel):
+            plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
+
+    rec.in_sync = not want.missing and not conflicts
+    state = _entry_state(want, v, plan.actions[before:])
+    plan.entries.append(_report(entry, state, want=want))
+    return EntryPlan(entry, rec, want)
+
+
+def _entry_state(want: Want, v: CacheRepo, actions: list[Action]) -> str:
+    if want.state == "missing":
+        return "missing"
+    if want.state == "partial":
+        return "partial"
+    for a in actions:
+        if a.kind == LINK and os.path.islink(v.path / a.path) and not os.path.exists(v.path / a.path):
+            return "broken"
+        if a.kind == BLOB and os.path.islink(v.path / a.path) and not os.path.exists(v.path / a.path):
+            return "broken"
+    return "stale" if actions else "linked"
+
+
+def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOptions) -> None:
+    label = old.id if old.type == "model" else f"{old.type}:{old.id}"
+    folder = repo_path.name
+    present = [rel for rel in old.paths if os.path.lexists(repo_path / rel)]
+    for rel in sorted(present, key=lambda r: (-r.count("/"), r)):
+        plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
+    if old.global_ref and read_ref(Path(old.global_ref)) == old.revision:
+        plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="no longer in the lock"))
+    foreign = _foreign_files(repo_path, set(old.paths))
+    if foreign:
+        if opts.force:
+            for rel in foreign:
+                plan.actions.append(Action(REMOVE, label, folder, rel, reason="--force"))
+        else:
+            plan.problems.append(
+                Problem(
+                    CONFLICT,
+                    label,
+                    f"{folder}/{foreign[0]}" + (f" (+{len(foreign) - 1} more)" if len(foreign) > 1 else ""),
+                    "holds files linker did not create; left in place",
+                    fix="move them away, or `linker sync --force` to delete them",
+                )
+            )
+    plan.entries.append(EntryReport(label, old.type, old.revision, old.ref, "not-in-lock"))
+
+
+def _foreign_files(repo_path: Path, owned: set[str]) -> list[str]:
+    out = []
+    for root, dirs, files in os.walk(repo_path):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            rel = os.path.relpath(os.path.join(root, name), repo_path).replace(os.sep, "/")
+            if rel not in owned:
+                out.append(rel)
+    return sorted(out)
+
+
+def _is_link_to(p: Path, target: str) -> bool:
+    try:
+        return os.readlink(p) == target
+    except OSError:
+        return False
+
+
+def _holds_data(p: Path) -> bool:
+    """A regular file or a directory is data; a symlink (or nothing) is not."""
+    try:
+        st = os.lstat(p)
+    except OSError:
+        return False
+    return not stat.S_ISLNK(st.st_mode)
+
+
+def _blob_state(p: Path, source: str, mode: str, ident: list[int] | None) -> tuple[bool, bool]:
+    """(in the wanted mode already, holds the same data so it may be adopted)."""
+    try:
+        st = os.lstat(p)
+    except OSError:
+        return False, False
+    if stat.S_ISLNK(st.st_mode):
+        return mode == "symlink" and os.readlink(p) == source, True
+    try:
+        src = os.stat(source)
+    except OSError:
+        return False, False
+    if not stat.S_ISREG(st.st_mode):
+        return False, False
+    same_inode = (st.st_ino, st.st_dev) == (src.st_ino, src.st_dev)
+    if mode == "hardlink":
+        return same_inode, same_inode
+    if mode == "copy":
+        copied = not same_inode and st.st_size == src.st_size and ident is not None and ident[0] == st.st_ino
+        return copied, same_inode
+    return False, same_inode
+
+
+def _same_small_file(p: Path, source: Path) -> bool:
+    try:
+        return p.read_bytes() == source.read_bytes()
+    except OSError:
+        return False

@@ -1,0 +1,66 @@
+"""The user-facing errors of linker, each with its exit code.
+
+The CLI renders a `LinkerError` as one line on stderr and exits with `exit_code`; anything else is a bug and
+gets a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a check failed, drift, or something is missing
+EXIT_USAGE = 2  # usage, config or lockfile error
+EXIT_HUB = 3  # Hub unreachable, auth or rate limit
+EXIT_LOCK_TIMEOUT = 4  # a lock was not obtained in time
+
+
+class LinkerError(Exception):
+    """Base class: a problem the user can act on, rendered as one line."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(LinkerError):
+    """The lockfile or the command line is wrong (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class LockfileError(ConfigError):
+    """A lockfile problem at a known place: `file:line:col: message`."""
+
+    def __init__(self, path: object, line: int | None, col: int | None, message: str) -> None:
+        where = f"{path}:{line}:{col}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.line, self.col = line, col
+
+
+class NotFoundError(LinkerError):
+    """Something needed is missing (exit 1)."""
+
+
+class ConflictError(LinkerError):
+    """linker would have to delete or replace something it did not create (exit 1; `--force` overrides)."""
+
+
+class HubError(LinkerError):
+    """The Hub is unreachable, refused our credentials, or rate-limited us (exit 3)."""
+
+    exit_code = EXIT_HUB
+
+
+class LockTimeout(LinkerError):
+    """Another process holds a lock we need (exit 4)."""
+
+    exit_code = EXIT_LOCK_TIMEOUT
+
+
+class UnsafeSourceError(LinkerError):
+    """A source tree contains something we refuse to follow (a symlink out of it, `..`, a device...)."""

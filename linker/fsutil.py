@@ -1,0 +1,128 @@
+"""Crash-safe file operations: every write goes to a temp name in the same folder, then `os.replace`."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+
+def tmp_path(path: Path) -> Path:
+    """A unique sibling temp name (same folder, so `os.replace` is atomic)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.linker-tmp")
+
+
+def is_tmp_name(name: str) -> bool:
+    return name.endswith(".linker-tmp")
+
+
+def fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str, *, fsync: bool = False) -> None:
+    atomic_write_bytes(path, text.encode(), fsync=fsync)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if fsync:
+        fsync_dir(path.parent)
+
+
+def atomic_symlink(target: str, path: Path) -> None:
+    """Make `path` a symlink to `target`, replacing whatever link was there in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_hardlink(source: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    os.link(source, tmp)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_copy(source: Path, path: Path, *, fsync: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    try:
+        shutil.copyfile(source, tmp)
+        if fsync:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def same_symlink(path: Path, target: str) -> bool:
+    try:
+        return os.readlink(path) == target
+    except OSError:
+        return False
+
+
+def is_cross_device(exc: OSError) -> bool:
+    return exc.errno == errno.EXDEV
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file or link (never follows it); a missing path is fine."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def prune_empty_dirs(start: Path, stop: Path) -> None:
+    """Remove `start` and its parents while they are empty, up to (not including) `stop`."""
+    cur = start
+    while cur != stop and stop in cur.parents:
+        try:
+            os.rmdir(cur)
+        except OSError:
+            return
+        cur = cur.parent
+
+
+def writable_dir(path: Path) -> bool:
+    """Whether we can create files in `path` (or in its nearest existing parent)."""
+    cur = path
+    while not cur.exists():
+        if cur.parent == cur:
+            return False
+        cur = cur.parent
+    return os.access(cur, os.W_OK | os.X_OK)

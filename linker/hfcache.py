@@ -1,0 +1,380 @@
+"""Everything linker knows about the Hugging Face cache layout (huggingface_hub 2.4).
+
+Repo folder names, refs, snapshot links, blobs and their names (etags), `trees/`, `.no_exist`, the lock paths
+huggingface_hub uses, the cache-wide shared blob store, and which cache directory is in effect. No other module
+builds a cache path by hand: they all go through `CacheRepo`.
+
+Nothing here imports huggingface_hub, so commands that only read the disk start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+from .fsutil import atomic_write_text
+
+REPO_TYPES = ("model", "dataset", "space")
+SHA40 = re.compile(r"[0-9a-f]{40}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by huggingface_hub.\n"
+    "# For information about cache directory tags, see:\n"
+    "#\thttps://bford.info/cachedir/\n"
+)
+SHARED_STORE_MARKER = ".huggingface-shared-blobs"
+#: Top-level names of a cache dir that `scan_cache_dir` skips.
+SCAN_SKIPPED = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".locks", "CACHEDIR.TAG"})
+#: Patterns of the Hub's default `.gitattributes` that store a file in LFS.
+DEFAULT_LFS_PATTERNS = (
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*",
+    "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb",
+    "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar",
+    "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*", "*.gguf", "*.mar",
+)  # fmt: skip
+LFS_SIZE_THRESHOLD = 10 * 1000 * 1000
+_CHUNK = 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Which cache is in effect
+
+
+def _expand(value: str) -> str:
+    return os.path.expandvars(os.path.expanduser(value))
+
+
+def global_cache_dir(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
+    """The global hub cache and what chose it, with huggingface_hub's own precedence."""
+    if explicit:
+        return Path(_expand(os.fspath(explicit))).absolute(), "--cache-dir"
+    env = os.environ
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if env.get(var):
+            return Path(_expand(env[var])).absolute(), var
+    if env.get("HF_HOME"):
+        return Path(_expand(env["HF_HOME"])).absolute() / "hub", "HF_HOME"
+    if env.get("XDG_CACHE_HOME"):
+        return Path(_expand(env["XDG_CACHE_HOME"])).absolute() / "huggingface" / "hub", "XDG_CACHE_HOME"
+    return Path(os.path.expanduser("~/.cache/huggingface/hub")), "default"
+
+
+def is_true(value: str | None) -> bool:
+    """huggingface_hub's reading of boolean variables."""
+    return (value or "").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def offline_mode() -> bool:
+    """`HF_HUB_OFFLINE`, falling back to `TRANSFORMERS_OFFLINE` only when it is unset or empty."""
+    return is_true(os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Names
+
+
+def repo_folder_name(repo_id: str, repo_type: str = "model") -> str:
+    """`models--org--name`, as `file_download.repo_folder_name` builds it."""
+    return "--".join([f"{repo_type}s", *repo_id.split("/")])
+
+
+def parse_repo_folder(name: str) -> tuple[str, str] | None:
+    """(repo_type, repo_id) of a repo folder name, or None if it is not one."""
+    if "--" not in name:
+        return None
+    prefix, rest = name.split("--", 1)
+    if not prefix.endswith("s") or prefix[:-1] not in (*REPO_TYPES, "kernel") or not rest:
+        return None
+    return prefix[:-1], rest.replace("--", "/")
+
+
+def snapshot_link_target(path_in_repo: str, etag: str) -> str:
+    """The relative target of `snapshots/<rev>/<path>`, with one more `../` per directory level."""
+    return "../" * (path_in_repo.count("/") + 2) + "blobs/" + etag
+
+
+def etag_kind(etag: str) -> str | None:
+    """'sha256' for LFS blob names, 'sha1' for git blob names, None for anything else."""
+    if SHA256.fullmatch(etag):
+        return "sha256"
+    if SHA40.fullmatch(etag):
+        return "sha1"
+    return None
+
+
+def is_safe_repo_path(path: str) -> bool:
+    """A relative posix path that stays inside its root."""
+    if not path or path.startswith("/") or "\\" in path or "\0" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Blob hashing
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def git_sha1_file(path: str | os.PathLike[str]) -> str:
+    """The git blob id of a file: sha1(b"blob <size>\\0" + content), streamed."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        h = hashlib.sha1(b"blob %d\0" % size)
+        buf = bytearray(_CHUNK)
+        view = memoryview(buf)
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def hash_as(path: str | os.PathLike[str], etag: str) -> str:
+    """Hash a file the way `etag` was computed (sha256 for 64 hex, git sha1 for 40 hex)."""
+    kind = etag_kind(etag)
+    if kind is None:
+        raise ValueError(f"not a blob name: {etag!r}")
+    return sha256_file(path) if kind == "sha256" else git_sha1_file(path)
+
+
+def compute_etag(path: str | os.PathLike[str], lfs: bool) -> str:
+    return sha256_file(path) if lfs else git_sha1_file(path)
+
+
+def lfs_patterns_from_gitattributes(text: str) -> list[str]:
+    """The patterns of a `.gitattributes` that carry `filter=lfs`."""
+    patterns = []
+    for line in text.splitlines():
+        parts = line.strip().split()
+        if len(parts) >= 2 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
+            patterns.append(parts[0])
+    return patterns
+
+
+def is_lfs_path(path: str, size: int, patterns: list[str] | tuple[str, ...] | None = None) -> bool:
+    """Guess whether the Hub stores `path` in LFS: a matching pattern, or over 10 MB.
+
+    Used only when the Hub cannot tell (offline). `patterns` come from the folder's `.gitattributes`, else the
+    Hub's defaults.
+    """
+    if size > LFS_SIZE_THRESHOLD:
+        return True
+    name = path.rsplit("/", 1)[-1]
+    for pattern in patterns if patterns is not None else DEFAULT_LFS_PATTERNS:
+        target = path if "/" in pattern else name
+        if fnmatch.fnmatchcase(target, pattern):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Include / exclude
+
+
+def matches_patterns(path: str, include: list[str] | None, exclude: list[str] | None) -> bool:
+    """`hf download --include/--exclude` semantics (huggingface_hub `filter_repo_objects`)."""
+
+    def _norm(p: str) -> str:
+        return p + "*" if p.endswith("/") else p
+
+    if include and not any(fnmatch.fnmatch(path, _norm(p)) for p in include):
+        return False
+    return not (exclude and any(fnmatch.fnmatch(path, _norm(p)) for p in exclude))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A repo folder inside a cache
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    """One file of a commit, from `trees/<sha>.json` or the Hub's tree listing."""
+
+    size: int
+    etag: str
+    lfs: bool
+
+
+@dataclass(frozen=True)
+class CacheRepo:
+    """The paths of one repo in one cache dir (global cache or project view)."""
+
+    cache: Path
+    repo_id: str
+    repo_type: str = "model"
+
+    @property
+    def folder(self) -> str:
+        return repo_folder_name(self.repo_id, self.repo_type)
+
+    @property
+    def path(self) -> Path:
+        return self.cache / self.folder
+
+    def ref(self, name: str) -> Path:
+        return self.path / "refs" / name
+
+    def snapshot(self, revision: str) -> Path:
+        return self.path / "snapshots" / revision
+
+    def snapshot_file(self, revision: str, path_in_repo: str) -> Path:
+        return self.path / "snapshots" / revision / path_in_repo
+
+    def blob(self, etag: str) -> Path:
+        return self.path / "blobs" / etag
+
+    def tree(self, revision: str) -> Path:
+        return self.path / "trees" / f"{revision}.json"
+
+    def no_exist(self, revision: str, path_in_repo: str | None = None) -> Path:
+        base = self.path / ".no_exist" / revision
+        return base / path_in_repo if path_in_repo else base
+
+    def lock_path(self, etag: str) -> Path:
+        """huggingface_hub's own lock for creating `blobs/<etag>`."""
+        return self.cache / ".locks" / self.folder / f"{etag}.lock"
+
+    def read_ref(self, name: str) -> str | None:
+        return read_ref(self.ref(name))
+
+    def write_ref(self, name: str, revision: str) -> None:
+        write_ref(self.ref(name), revision)
+
+    def refs(self) -> dict[str, str]:
+        """All refs, name -> raw content (any file under refs/ counts, as for scan_cache_dir)."""
+        base = self.path / "refs"
+        out: dict[str, str] = {}
+        for p in iter_files(base):
+            out[p.relative_to(base).as_posix()] = p.read_text(errors="replace")
+        return out
+
+    def read_tree(self, revision: str) -> dict[str, TreeFile] | None:
+        return read_tree(self.tree(revision))
+
+    def snapshot_files(self, revision: str) -> Iterator[tuple[str, Path]]:
+        """(path in repo, path) of every file or link in a snapshot, not following linked directories."""
+        base = self.snapshot(revision)
+        for p in iter_files(base):
+            yield p.relative_to(base).as_posix(), p
+
+    def blob_of(self, revision: str, path_in_repo: str) -> str | None:
+        """The blob name a snapshot link points at (None when not a `../blobs/<etag>` link)."""
+        try:
+            target = os.readlink(self.snapshot_file(revision, path_in_repo))
+        except OSError:
+            return None
+        head, _, etag = target.rpartition("/")
+        return etag if head.endswith("blobs") and etag_kind(etag) else None
+
+
+def read_ref(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def write_ref(path: Path, revision: str) -> None:
+    """Write a ref as huggingface_hub does: 40 hex, no newline, atomically."""
+    if not SHA40.fullmatch(revision):
+        raise ValueError(f"not a commit: {revision!r}")
+    if read_ref(path) == revision:
+        return
+    atomic_write_text(path, revision)
+
+
+def read_tree(path: Path) -> dict[str, TreeFile] | None:
+    """Parse `trees/<sha>.json` (format_version 1); None when absent or unreadable."""
+    try:
+        data = json.loads(path.read_bytes())
+        files = data["files"] if data.get("format_version") == 1 else None
+        if not isinstance(files, dict):
+            return None
+        out = {}
+        for name, f in files.items():
+            lfs = f.get("lfs_sha256")
+            out[name] = TreeFile(size=int(f.get("lfs_size") or f["size"]), etag=lfs or f["blob_id"], lfs=bool(lfs))
+        return out
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def tree_json(files: dict[str, TreeFile]) -> str:
+    """Serialise a file listing in the `trees/<sha>.json` format (for trees we build ourselves)."""
+    out: dict[str, dict[str, object]] = {}
+    for name, f in sorted(files.items()):
+        if f.lfs:
+            out[name] = {"size": f.size, "blob_id": f.etag, "lfs_sha256": f.etag, "lfs_size": f.size}
+        else:
+            out[name] = {"size": f.size, "blob_id": f.etag}
+    return json.dumps({"format_version": 1, "files": out}, indent=2)
+
+
+def iter_files(base: Path) -> Iterator[Path]:
+    """Files and links under `base`, depth first, never descending into a linked directory."""
+    try:
+        entries = list(os.scandir(base))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            yield from iter_files(Path(e.path))
+        else:
+            yield Path(e.path)
+
+
+def repo_folders(cache: Path) -> Iterator[tuple[str, str, Path]]:
+    """(repo_type, repo_id, path) of each repo folder at the top of a cache dir."""
+    try:
+        entries = sorted(os.scandir(cache), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for e in entries:
+        parsed = parse_repo_folder(e.name)
+        if parsed and e.name not in SCAN_SKIPPED:
+            yield parsed[0], parsed[1], Path(e.path)
+
+
+def ensure_cachedir_tag(cache: Path) -> None:
+    tag = cache / "CACHEDIR.TAG"
+    if not tag.exists():
+        with contextlib.suppress(OSError):
+            atomic_write_text(tag, CACHEDIR_TAG)
+
+
+def project_ref_name(view: Path) -> str:
+    """The ref a project keeps in the global cache: `linker/<folder>-<hash of the view's real path>`."""
+    real = os.path.realpath(view)
+    digest = hashlib.sha256(real.encode()).hexdigest()[:10]
+    project = re.sub(r"[^A-Za-z0-9._-]", "_", Path(real).parent.name or "project")[:40]
+    return f"linker/{project}-{digest}"
+
+
+def check_repo_id(repo_id: str) -> str | None:
+    """Why huggingface_hub would reject this repo id, or None when it is valid (no hub import)."""
+    rx = re.compile(r"(\b[\w\-.]{1,96}\b/)?\b[\w\-.]{1,96}\b", re.ASCII)
+    if repo_id.count("/") > 1:
+        return "a repo id is 'name' or 'namespace/name'"
+    if not rx.fullmatch(repo_id):
+        return "a repo id uses letters, digits, '-', '_' or '.', cannot start or end with '-' or '.', max 96"
+    if "--" in repo_id or ".." in repo_id:
+        return "a repo id cannot contain '--' or '..'"
+    if repo_id.endswith(".git"):
+        return "a repo id cannot end with '.git'"
+    return None
+
+
+def require_repo_type(repo_type: str) -> str:
+    if repo_type not in REPO_TYPES:
+        raise ConfigError(f"unknown repo type {repo_type!r}; use one of {', '.join(REPO_TYPES)}")
+    return repo_type

@@ -1,0 +1,292 @@
+"""`project_cache.yaml`: finding, parsing and strictly validating the lockfile.
+
+Parsing uses yaml's C loader on the fast path. Only when validation fails is the file composed again with
+position marks, so that every error names `file:line:col`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, LockfileError
+from .hfcache import REPO_TYPES, SHA40, check_repo_id, etag_kind, is_safe_repo_path
+
+LOCKFILE_NAME = "project_cache.yaml"
+LINK_MODES = ("symlink", "hardlink", "copy", "auto")
+DEFAULT_CACHE_DIR = "models_cache"
+
+Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+_TOP_KEYS = {"version", "cache_dir", "link_mode", "models"}
+_ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local"}
+_FILE_KEYS = {"size", "hash"}
+_HEXISH = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    size: int
+    hash: str  # the blob name: sha256 (LFS) or git sha1
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    revision: str
+    type: str = "model"
+    ref: str = "main"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    files: dict[str, LockedFile] | None = None
+    local: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.id)
+
+    @property
+    def label(self) -> str:
+        return self.id if self.type == "model" else f"{self.type}:{self.id}"
+
+
+@dataclass
+class Lockfile:
+    path: Path
+    version: int = 1
+    cache_dir: str = DEFAULT_CACHE_DIR
+    link_mode: str | None = None
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def view(self) -> Path:
+        """The project's view directory (absolute)."""
+        return (self.root / os.path.expanduser(self.cache_dir)).absolute()
+
+    def find(self, repo_id: str, repo_type: str | None = None) -> Entry | None:
+        for e in self.entries:
+            if e.id == repo_id and (repo_type is None or e.type == repo_type):
+                return e
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Finding
+
+
+def find_lockfile(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Path:
+    """`--config`, else `LINKER_CONFIG`, else `project_cache.yaml` in the current folder or a parent."""
+    given = explicit or os.environ.get("LINKER_CONFIG")
+    if given:
+        path = Path(given).expanduser().absolute()
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such lockfile")
+        return path
+    start = (cwd or Path.cwd()).absolute()
+    for folder in (start, *start.parents):
+        candidate = folder / LOCKFILE_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {LOCKFILE_NAME} in {start} or any parent folder",
+        hint="create one (see project_cache.example.yaml) or run `linker add ORG/NAME`; or pass -c PATH",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parsing and validation
+
+
+class _Invalid(Exception):
+    def __init__(self, where: tuple[Any, ...], message: str, *, at_key: bool = False) -> None:
+        super().__init__(message)
+        self.where, self.message, self.at_key = where, message, at_key
+
+
+def load_lockfile(path: Path) -> Lockfile:
+    """Read and validate a lockfile; every problem is a `LockfileError` naming line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the lockfile: {exc.strerror}") from exc
+    return parse_lockfile(text, path)
+
+
+def parse_lockfile(text: str, path: Path) -> Lockfile:
+    try:
+        data = yaml.load(text, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise LockfileError(path, line, col, f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise LockfileError(path, None, None, f"invalid YAML: {exc}") from None
+    try:
+        return _build(data, path)
+    except _Invalid as inv:
+        line, col = _locate(text, inv.where, inv.at_key)
+        raise LockfileError(path, line, col, inv.message) from None
+
+
+def _build(data: Any, path: Path) -> Lockfile:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _Invalid((), "the lockfile must be a mapping with `version` and `models`")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _Invalid((key,), f"unknown key {key!r} (allowed: {', '.join(sorted(_TOP_KEYS))})", at_key=True)
+    version = data.get("version")
+    if version is None:
+        raise _Invalid((), "missing `version: 1`")
+    if version != 1 or isinstance(version, bool):
+        raise _Invalid(("version",), f"unsupported lockfile version {version!r}; this linker reads version 1")
+    cache_dir = data.get("cache_dir", DEFAULT_CACHE_DIR)
+    if not isinstance(cache_dir, str) or not cache_dir.strip():
+        raise _Invalid(("cache_dir",), "`cache_dir` must be a non-empty string (a folder path)")
+    link_mode = data.get("link_mode")
+    if link_mode is not None and link_mode not in LINK_MODES:
+        raise _Invalid(("link_mode",), f"`link_mode` must be one of {', '.join(LINK_MODES)}, not {link_mode!r}")
+    models = data.get("models")
+    if models is None:
+        models = []
+    if not isinstance(models, list):
+        raise _Invalid(("models",), "`models` must be a list of entries")
+    entries: list[Entry] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, raw in enumerate(models):
+        entry = _entry(raw, i)
+        if entry.key in seen:
+            raise _Invalid(
+                ("models", i, "id"), f"{entry.label!r} is listed twice (first as entry {seen[entry.key] + 1})"
+            )
+        seen[entry.key] = i
+        entries.append(entry)
+    return Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries)
+
+
+def _entry(raw: Any, i: int) -> Entry:
+    at = ("models", i)
+    if not isinstance(raw, dict):
+        raise _Invalid(at, "each entry must be a mapping with `id` and `revision`")
+    for key in raw:
+        if key not in _ENTRY_KEYS:
+            raise _Invalid(
+                (*at, key), f"unknown key {key!r} in an entry (allowed: {', '.join(sorted(_ENTRY_KEYS))})", at_key=True
+            )
+    repo_id = raw.get("id")
+    if repo_id is None:
+        raise _Invalid(at, "entry has no `id`")
+    if not isinstance(repo_id, str):
+        raise _Invalid((*at, "id"), "`id` must be a string like 'org/name'")
+    if why := check_repo_id(repo_id):
+        raise _Invalid((*at, "id"), f"invalid repo id {repo_id!r}: {why}")
+    repo_type = raw.get("type", "model")
+    if repo_type not in REPO_TYPES:
+        raise _Invalid((*at, "type"), f"`type` must be one of {', '.join(REPO_TYPES)}, not {repo_type!r}")
+    revision = raw.get("revision")
+    if revision is None:
+        raise _Invalid(at, f"{repo_id}: entry has no `revision`; pin a commit (`linker lock` resolves branches)")
+    revision = _revision(revision, (*at, "revision"))
+    ref = raw.get("ref", "main")
+    if not isinstance(ref, str) or not ref or not is_safe_repo_path(ref) or SHA40.fullmatch(ref):
+        raise _Invalid((*at, "ref"), "`ref` must be a branch or tag name such as main or v1.0")
+    include = _globs(raw.get("include"), (*at, "include"))
+    exclude = _globs(raw.get("exclude"), (*at, "exclude"))
+    files = _files(raw["files"], (*at, "files")) if raw.get("files") is not None else None
+    local = raw.get("local", False)
+    if not isinstance(local, bool):
+        raise _Invalid((*at, "local"), "`local` must be true or false")
+    return Entry(repo_id, revision, repo_type, ref, include, exclude, files, local)
+
+
+def _revision(value: Any, where: tuple[Any, ...]) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # an all-digit short sha parses as a number
+    if not isinstance(value, str):
+        raise _Invalid(where, "`revision` must be a 40-character commit sha")
+    if SHA40.fullmatch(value):
+        return value
+    if _HEXISH.fullmatch(value):
+        if len(value) == 40:
+            return _bad(where, f"revision {value!r} is uppercase: pin the full 40-character commit in lowercase")
+        return _bad(where, f"revision {value!r} is a short sha: pin the full 40-character commit")
+    return _bad(where, f"revision {value!r} is not a commit: pin a commit; `linker lock` resolves branches")
+
+
+def _bad(where: tuple[Any, ...], message: str) -> str:
+    raise _Invalid(where, message)
+
+
+def _globs(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Invalid(where, f"`{where[-1]}` must be a list of glob patterns")
+    return tuple(value)
+
+
+def _files(value: Any, where: tuple[Any, ...]) -> dict[str, LockedFile]:
+    if not isinstance(value, dict):
+        raise _Invalid(where, "`files` must map repo paths to {size, hash}")
+    out: dict[str, LockedFile] = {}
+    for name, spec in value.items():
+        at = (*where, name)
+        if not isinstance(name, str) or not is_safe_repo_path(name):
+            raise _Invalid(at, f"file path {name!r} must be a relative path inside the repo", at_key=True)
+        if not isinstance(spec, dict):
+            raise _Invalid(at, f"{name}: expected {{size: <bytes>, hash: <blob hash>}}")
+        for key in spec:
+            if key not in _FILE_KEYS:
+                raise _Invalid((*at, key), f"unknown key {key!r} for a file (allowed: size, hash)", at_key=True)
+        size, digest = spec.get("size"), spec.get("hash")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _Invalid((*at, "size") if "size" in spec else at, f"{name}: `size` must be a byte count")
+        if not isinstance(digest, str) or etag_kind(digest) is None:
+            raise _Invalid(
+                (*at, "hash") if "hash" in spec else at,
+                f"{name}: `hash` must be a sha256 (64 hex, LFS) or git sha1 (40 hex) blob hash",
+            )
+        out[name] = LockedFile(size, digest)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Error positions
+
+
+def _locate(text: str, where: tuple[Any, ...], at_key: bool) -> tuple[int | None, int | None]:
+    """1-based line and column of the node at `where` (or of its key)."""
+    try:
+        node = yaml.compose(text, Loader=Loader)
+    except yaml.YAMLError:
+        return None, None
+    if node is None:
+        return 1, 1
+    mark = node.start_mark
+    for step in where:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == step or str(k.value) == str(step):
+                    node, mark = v, (k.start_mark if at_key and step == where[-1] else v.start_mark)
+                    break
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            mark = node.start_mark
+        else:
+            break
+    return mark.line + 1, mark.column + 1

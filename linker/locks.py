@@ -1,0 +1,60 @@
+"""Inter-process locks: the project's view lock, and huggingface_hub's own per-blob locks in the global cache."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, SoftFileLock, Timeout
+
+from .errors import LockTimeout
+
+DEFAULT_TIMEOUT = 120.0
+
+
+def lock_timeout() -> float:
+    try:
+        return float(os.environ.get("LINKER_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def view_lock_path(view: Path) -> Path:
+    """`<view>/.locks/linker.lock`: under `.locks/`, which `scan_cache_dir` skips."""
+    return view / ".locks" / "linker.lock"
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> Iterator[None]:
+    """A FileLock (mode 0664, like huggingface_hub's WeakFileLock), falling back to a SoftFileLock where the
+    filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = lock_timeout() if timeout is None else timeout
+    lock: FileLock | SoftFileLock = FileLock(str(path), timeout=timeout, mode=0o664)
+    try:
+        try:
+            lock.acquire()
+        except NotImplementedError:
+            lock = SoftFileLock(str(path), timeout=timeout)
+            lock.acquire()
+    except Timeout:
+        raise LockTimeout(
+            f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
+            hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
+        ) from None
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.release()
+
+
+def view_lock(view: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    return file_lock(view_lock_path(view), timeout, what="project lock")
+
+
+def blob_lock(lock_path: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """huggingface_hub's lock for one blob: `<global>/.locks/<repo folder>/<etag>.lock` (see CacheRepo.lock_path)."""
+    return file_lock(lock_path, timeout, what="blob lock")

@@ -1,0 +1,84 @@
+"""The view's manifest: what linker created in the view, and how it looked when it was last in sync.
+
+It lives at `<view>/.locks/linker-manifest.json`: `.locks/` is the one top-level name of a cache dir that
+`scan_cache_dir` skips. It serves two purposes:
+
+* ownership: sync deletes only paths listed here (what linker created);
+* a fast path: an entry whose spec is unchanged and whose files still stat to the recorded inodes is in sync,
+  which costs one `stat` per file.
+
+Before applying a plan the manifest is written with the union of old and planned paths (an intent record), so
+a crash never leaves linker-created files that a later run would refuse to remove as foreign.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .fsutil import atomic_write_text
+
+MANIFEST_VERSION = 1
+
+
+def manifest_path(view: Path) -> Path:
+    return view / ".locks" / "linker-manifest.json"
+
+
+@dataclass
+class RepoRecord:
+    """What linker made for one repo folder of the view."""
+
+    id: str
+    type: str
+    revision: str = ""
+    ref: str = ""
+    spec: str = ""  # digest of the entry, link mode and global cache it was synced from
+    in_sync: bool = False  # the last sync completed this entry with nothing missing
+    global_ref: str | None = None  # path of the project ref written in the global cache
+    # view path (relative to the repo folder) -> [ino, dev, size] of what it resolves to, or None
+    paths: dict[str, list[int] | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RepoRecord:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Manifest:
+    view: Path
+    repos: dict[str, RepoRecord] = field(default_factory=dict)  # repo folder name -> record
+
+    def owns(self, folder: str, rel: str) -> bool:
+        rec = self.repos.get(folder)
+        return rec is not None and rel in rec.paths
+
+
+def load_manifest(view: Path) -> Manifest:
+    path = manifest_path(view)
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("version") != MANIFEST_VERSION:
+            return Manifest(view)
+        repos = {name: RepoRecord.from_json(rec) for name, rec in data.get("repos", {}).items()}
+        return Manifest(view, repos)
+    except (OSError, ValueError, TypeError, KeyError):
+        return Manifest(view)
+
+
+def save_manifest(manifest: Manifest) -> None:
+    data = {
+        "version": MANIFEST_VERSION,
+        "repos": {name: rec.to_json() for name, rec in sorted(manifest.repos.items())},
+    }
+    atomic_write_text(manifest_path(manifest.view), json.dumps(data, separators=(",", ":")))
+
+
+def spec_digest(*parts: Any) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

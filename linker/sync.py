@@ -1,0 +1,80 @@
+"""`sync` as a library call: plan under the project lock, fetch what is missing, link, record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .apply import Progress, apply_sync
+from .diff import EntryPlan, SyncOptions, plan_sync
+from .hfcache import offline_mode
+from .linkmode import requested_mode, resolve_mode
+from .lockfile import Lockfile
+from .locks import view_lock
+from .manifest import load_manifest
+from .plan import FETCH, Plan
+
+
+@dataclass
+class SyncResult:
+    plan: Plan
+    applied: bool = False
+    link_mode: str = "symlink"
+    warnings: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.plan.problems
+
+
+def hub_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("linker.hub") is not None
+
+
+def compute_plan(
+    lock: Lockfile, global_cache: Path, *, link_mode: str | None = None, force: bool = False, offline: bool = False
+) -> tuple[Plan, list[EntryPlan], str, str | None]:
+    mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
+    can_fetch = not offline and not offline_mode() and hub_available()
+    opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
+    plan, entry_plans = plan_sync(lock, load_manifest(lock.view), opts)
+    if notice:
+        plan.notices.insert(0, notice)
+    return plan, entry_plans, mode, notice
+
+
+def sync(
+    lock: Lockfile,
+    global_cache: Path,
+    *,
+    link_mode: str | None = None,
+    force: bool = False,
+    offline: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    on_plan: object = None,
+) -> SyncResult:
+    """Make the view match the lock. With `dry_run`, only compute (and return) the plan."""
+    if dry_run:
+        plan, _, mode, _ = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
+        return SyncResult(plan, applied=False, link_mode=mode)
+    lock.view.mkdir(parents=True, exist_ok=True)
+    with view_lock(lock.view):
+        plan, entry_plans, mode, _ = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
+        fetched: list[str] = []
+        fetches = [a for a in plan.actions if a.kind == FETCH]
+        if fetches:
+            from .hub import fetch_entries  # heavy import, only when something must be downloaded
+
+            by_label = {e.label: e for e in lock.entries}
+            fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache)
+            plan, entry_plans, mode, _ = compute_plan(
+                lock, global_cache, link_mode=link_mode, force=force, offline=True
+            )
+        if callable(on_plan):
+            on_plan(plan)
+        warnings = apply_sync(plan, entry_plans, load_manifest(lock.view), lock.view, progress=progress)
+    return SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
