@@ -62,6 +62,11 @@ def apply_sync(
             for rel in ep.record.paths:
                 ep.record.paths[rel] = _ident(view / folder / rel) if rel.startswith("snapshots/") else None
         final.repos[folder] = ep.record
+    for folder, rec in manifest.repos.items():
+        if folder not in final.repos and (view / folder).exists():
+            # A removed entry whose folder still holds files linker did not create: keep reporting it, so
+            # `sync --force` can finish the job later. Everything linker made there is gone.
+            final.repos[folder] = RepoRecord(id=rec.id, type=rec.type, revision=rec.revision, ref=rec.ref)
     save_manifest(final)
     return warnings
 

@@ -230,6 +230,10 @@ def _plan_entry(
 
 
 def _entry_state(want: Want, v: CacheRepo, actions: list[Action]) -> str:
+    for path in want.missing:
+        link = v.snapshot_file(want.entry.revision, path)
+        if path != "*" and os.path.islink(link) and not os.path.exists(link):
+            return "broken"  # the view was linked, and its target left the global cache
     if want.state == "missing":
         return "missing"
     if want.state == "partial":
