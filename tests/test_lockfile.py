@@ -88,12 +88,14 @@ models:
         ("version: 2\nmodels: []\n", "1:10", "unsupported lockfile version"),
         ("version: 1\nmodels:\n  - id: org/a\n    revision: [x\n", "5:1", "invalid YAML"),
         (
-            f"version: 1\nmodels:\n  - id: org/a\n    revision: {SHA}\n    files:\n      a.json: {{size: -1, hash: x}}\n",
+            f"version: 1\nmodels:\n  - id: org/a\n    revision: {SHA}\n    files:\n"
+            "      a.json: {size: -1, hash: x}\n",
             "6:22",
             "`size` must be a byte count",
         ),
         (
-            f"version: 1\nmodels:\n  - id: org/a\n    revision: {SHA}\n    files:\n      ../x: {{size: 1, hash: {'a' * 40}}}\n",
+            f"version: 1\nmodels:\n  - id: org/a\n    revision: {SHA}\n    files:\n"
+            f"      ../x: {{size: 1, hash: {'a' * 40}}}\n",
             "6:7",
             "relative path inside the repo",
         ),

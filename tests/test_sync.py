@@ -33,7 +33,7 @@ def view_repo(project, repo_id: str = "org/tiny") -> Path:
 
 
 def test_sync_gives_the_pin_to_unmodified_offline_code(project) -> None:
-    info, old, _new = two_revisions(project.global_cache)
+    _info, old, _new = two_revisions(project.global_cache)
     project.write_lock([lock_entry()])
     r = project.linker("sync")
     assert r.returncode == 0, r.stderr
@@ -166,7 +166,8 @@ def test_link_modes(project, mode: str) -> None:
         assert load_file(project.view, "org/tiny", "model.safetensors") == old["model.safetensors"]
     else:
         assert load_file(project.view, "org/tiny", "model.safetensors") == old["model.safetensors"]
-    assert project.linker("sync", "--check").returncode == (0 if mode != "symlink" else 0)
+    # In sync right after; after the global blobs vanished a symlink view drifts, the others do not.
+    assert project.linker("sync", "--check").returncode == 0
 
 
 def test_cli_flag_and_env_choose_the_link_mode_and_switching_relinks(project) -> None:
