@@ -1,0 +1,415 @@
+"""The one module that talks to the Hugging Face Hub, through huggingface_hub's public API.
+
+huggingface_hub is imported inside the functions, so commands that never reach the Hub start fast. The client
+reads `HF_ENDPOINT`, `HF_TOKEN` and `HF_HUB_OFFLINE` itself, exactly as huggingface_hub defines them.
+
+Every huggingface_hub error is mapped to one of ours with a one-line message that never contains the token:
+
+* the Hub says the pin does not exist (repo, revision, file) -> `NotFoundError` (exit 1);
+* the Hub cannot be reached, refuses the token, gates the repo, rate-limits us or fails -> `HubError` (exit 3);
+* a short sha -> `ConfigError` (exit 2), with the hint "pin the full 40-character commit".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import ConfigError, HubError, LinkerError, NotFoundError
+from .hfcache import SHA40, TreeFile, matches_patterns
+from .lockfile import Entry, LockedFile
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Failure kinds, shared with remote_verify and sync.
+REPO_NOT_FOUND = "repo-not-found"
+REVISION_NOT_FOUND = "revision-not-found"
+FILE_MISSING = "file-missing"
+GATED = "gated"
+UNAUTHORIZED = "unauthorized"
+RATE_LIMITED = "rate-limited"
+UNREACHABLE = "network-error"  # no answer at all: connection refused, DNS, timeout, offline mode
+HUB_FAILED = "hub-error"  # an answer we cannot use: 5xx, an unexpected status, not a Hub endpoint
+#: The Hub says the pin (or part of it) does not exist: the lock is wrong.
+NOT_FOUND_KINDS = frozenset({REPO_NOT_FOUND, REVISION_NOT_FOUND, FILE_MISSING})
+#: The Hub could not tell us: network, auth, gating, rate limit.
+TROUBLE_KINDS = frozenset({GATED, UNAUTHORIZED, RATE_LIMITED, UNREACHABLE, HUB_FAILED})
+#: Files the Hub serves even for a gated repo (so they prove nothing about access).
+UNGATED_FILES = ("README.md", ".gitattributes")
+
+_SHORT_SHA = re.compile(r"[0-9a-fA-F]{7,39}")
+_UPPER_SHA = re.compile(r"[0-9a-fA-F]{40}")
+
+
+@dataclass(frozen=True)
+class HubFailure:
+    """Why a Hub call failed: a kind (see above) and a one-line message."""
+
+    kind: str
+    message: str
+
+    def error(self, hint: str | None = None) -> LinkerError:
+        if self.kind in NOT_FOUND_KINDS:
+            return HubNotFound(self, hint=hint)
+        return HubTrouble(self, hint=hint)
+
+
+class HubNotFound(NotFoundError):
+    """The Hub says a repo, revision or file does not exist (exit 1)."""
+
+    def __init__(self, failure: HubFailure, *, hint: str | None = None) -> None:
+        super().__init__(failure.message, hint=hint)
+        self.failure = failure
+
+
+class HubTrouble(HubError):
+    """The Hub could not be reached, refused us, or failed (exit 3)."""
+
+    def __init__(self, failure: HubFailure, *, hint: str | None = None) -> None:
+        super().__init__(failure.message, hint=hint)
+        self.failure = failure
+
+
+def failure_of(exc: BaseException) -> HubFailure | None:
+    """The `HubFailure` behind one of our errors raised by this module, if any."""
+    return getattr(exc, "failure", None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Environment
+
+
+def endpoint() -> str:
+    """The Hub endpoint in effect (`HF_ENDPOINT`, else https://huggingface.co)."""
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
+
+
+def _token() -> str | None:
+    from huggingface_hub import get_token
+
+    try:
+        return get_token()
+    except Exception:  # an unreadable token file is "no token"
+        return None
+
+
+def scrub(text: str) -> str:
+    """Remove the token (and anything shaped like an HF token) from text we are about to show."""
+    token = _token()
+    if token:
+        text = text.replace(token, "***")
+    return re.sub(r"\bhf_[A-Za-z0-9]{8,}\b", "hf_***", text)
+
+
+def _api() -> Any:
+    from huggingface_hub import HfApi
+
+    return HfApi()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Error mapping
+
+
+def classify(exc: BaseException, what: str = "") -> HubFailure | None:
+    """Map a huggingface_hub (or network) exception to a `HubFailure`; None when it is not a Hub problem."""
+    from huggingface_hub import errors as hf_errors
+
+    prefix = f"{what}: " if what else ""
+    where = endpoint()
+    if isinstance(exc, hf_errors.OfflineModeIsEnabled):
+        return HubFailure(UNREACHABLE, f"{prefix}offline mode is on (HF_HUB_OFFLINE=1): no request was made")
+    if isinstance(exc, hf_errors.LocalEntryNotFoundError) and exc.__cause__ is not None:
+        return classify(exc.__cause__, what)
+    if isinstance(exc, hf_errors.GatedRepoError):
+        who = "your token has" if _token() else "anonymous requests have"
+        return HubFailure(GATED, f"{prefix}gated repo: {who} no access (request access on the Hub, then set HF_TOKEN)")
+    if isinstance(exc, hf_errors.DisabledRepoError):
+        return HubFailure(REPO_NOT_FOUND, f"{prefix}the repository is disabled on {where}")
+    if isinstance(exc, hf_errors.RepositoryNotFoundError):
+        status = _status(exc)
+        if status == 401 and _token():
+            return HubFailure(UNAUTHORIZED, f"{prefix}the Hub rejected the token (HTTP 401): it is invalid or expired")
+        hint = "" if _token() else "; if it is private, set HF_TOKEN"
+        return HubFailure(REPO_NOT_FOUND, f"{prefix}repository not found on {where}{hint}")
+    if isinstance(exc, hf_errors.RevisionNotFoundError):
+        return HubFailure(REVISION_NOT_FOUND, f"{prefix}revision not found on {where}")
+    if isinstance(exc, hf_errors.EntryNotFoundError) and isinstance(exc, hf_errors.HfHubHTTPError):
+        return HubFailure(FILE_MISSING, f"{prefix}file not found on {where}")
+    if isinstance(exc, hf_errors.HfHubHTTPError):
+        status = _status(exc)
+        if status == 429:
+            return HubFailure(RATE_LIMITED, f"{prefix}rate limited by {where} (HTTP 429); retry later or set HF_TOKEN")
+        if status in (401, 403):
+            return HubFailure(UNAUTHORIZED, f"{prefix}access denied by {where} (HTTP {status}); check HF_TOKEN")
+        return HubFailure(HUB_FAILED, f"{prefix}{where} answered HTTP {status or '?'}")
+    if isinstance(exc, hf_errors.FileMetadataError):
+        return HubFailure(HUB_FAILED, f"{prefix}{where} does not answer like a Hugging Face Hub ({_one_line(exc)})")
+    if _is_network_error(exc):
+        return HubFailure(UNREACHABLE, f"{prefix}cannot reach {where}: {_one_line(exc) or type(exc).__name__}")
+    return None
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    try:
+        import httpx2
+
+        if isinstance(exc, httpx2.TransportError):
+            return True
+    except ImportError:  # pragma: no cover - huggingface_hub always brings it
+        pass
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return scrub(text[0]) if text else ""
+
+
+@contextlib.contextmanager
+def hub_call(what: str) -> Iterator[None]:
+    """Turn huggingface_hub errors raised inside into our own one-line errors about `what`."""
+    try:
+        yield
+    except LinkerError:
+        raise
+    except Exception as exc:
+        from huggingface_hub import errors as hf_errors
+
+        if isinstance(exc, hf_errors.HFValidationError):
+            raise ConfigError(f"{what}: {_one_line(exc)}") from None
+        failure = classify(exc, what)
+        if failure is None:
+            raise
+        raise failure.error() from None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Revisions and listings
+
+
+def check_revision_syntax(revision: str) -> str:
+    """Reject short shas before asking the Hub (they would be taken for branch names); lowercase a full sha."""
+    if _UPPER_SHA.fullmatch(revision):
+        return revision.lower()
+    if _SHORT_SHA.fullmatch(revision) and not revision.isdigit():
+        raise ConfigError(f"revision {revision!r} looks like a short sha", hint="pin the full 40-character commit")
+    return revision
+
+
+def resolve_revision(repo_id: str, revision: str = "main", repo_type: str = "model") -> str:
+    """A branch, tag or full sha -> its 40-hex commit on the Hub."""
+    return repo_state(repo_id, revision, repo_type).sha
+
+
+@dataclass(frozen=True)
+class RepoState:
+    sha: str
+    gated: bool
+    private: bool
+
+
+def repo_state(repo_id: str, revision: str = "main", repo_type: str = "model") -> RepoState:
+    """The commit a revision points at, and whether the repo is gated or private."""
+    revision = check_revision_syntax(revision)
+    what = f"{_label(repo_id, repo_type)}@{revision}"
+    with hub_call(what):
+        info = _api().repo_info(repo_id, revision=revision, repo_type=repo_type, expand=_expand(repo_type))
+    sha = getattr(info, "sha", None)
+    if not sha or not SHA40.fullmatch(sha):
+        raise HubError(f"{what}: {endpoint()} did not return a commit for this revision")
+    return RepoState(sha, bool(getattr(info, "gated", False)), bool(getattr(info, "private", False)))
+
+
+def _expand(repo_type: str) -> list[str]:
+    return ["sha", "private"] if repo_type == "space" else ["sha", "gated", "private"]
+
+
+def list_tree(repo_id: str, revision: str, repo_type: str = "model") -> dict[str, TreeFile]:
+    """Every file of a commit from the Hub's tree listing: size, blob name (sha256 for LFS/Xet, else git sha1)."""
+    from huggingface_hub.hf_api import RepoFile
+
+    what = f"{_label(repo_id, repo_type)}@{revision[:12]}"
+    out: dict[str, TreeFile] = {}
+    with hub_call(what):
+        for item in _api().list_repo_tree(repo_id, revision=revision, repo_type=repo_type, recursive=True):
+            if isinstance(item, RepoFile):
+                out[item.path] = _tree_file(item.size, item.blob_id, item.lfs)
+    return dict(sorted(out.items()))
+
+
+def _tree_file(size: int | None, blob_id: str | None, lfs: Any) -> TreeFile:
+    sha256 = lfs.get("sha256") if isinstance(lfs, dict) else getattr(lfs, "sha256", None)
+    if sha256:
+        lfs_size = lfs.get("size") if isinstance(lfs, dict) else getattr(lfs, "size", None)
+        return TreeFile(size=int(lfs_size if lfs_size is not None else size or 0), etag=sha256, lfs=True)
+    return TreeFile(size=int(size or 0), etag=blob_id or "", lfs=False)
+
+
+def list_files(
+    repo_id: str,
+    revision: str,
+    repo_type: str = "model",
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> dict[str, LockedFile]:
+    """The lock's `files` map for a commit: repo path -> size and blob hash, honouring include/exclude."""
+    inc, exc = list(include), list(exclude)
+    return {
+        path: LockedFile(f.size, f.etag)
+        for path, f in list_tree(repo_id, revision, repo_type).items()
+        if matches_patterns(path, inc, exc)
+    }
+
+
+def list_commits(repo_id: str, repo_type: str = "model", branch: str = "main") -> list[str]:
+    """Commit ids of a branch's history, newest first."""
+    with hub_call(f"{_label(repo_id, repo_type)}@{branch}"):
+        return [c.commit_id for c in _api().list_repo_commits(repo_id, repo_type=repo_type, revision=branch)]
+
+
+def branch_heads(repo_id: str, repo_type: str = "model") -> dict[str, str]:
+    """Branches and tags -> commit (a branch wins over a tag of the same name)."""
+    with hub_call(_label(repo_id, repo_type)):
+        refs = _api().list_repo_refs(repo_id, repo_type=repo_type)
+    heads = {t.name: t.target_commit for t in refs.tags}
+    heads.update({b.name: b.target_commit for b in refs.branches})
+    return heads
+
+
+def repo_exists(repo_id: str, repo_type: str = "model") -> bool:
+    """Whether the repo exists and is visible with the current token (a gated repo exists)."""
+    with hub_call(_label(repo_id, repo_type)):
+        return bool(_api().repo_exists(repo_id, repo_type=repo_type))
+
+
+def check_access(repo_id: str, revision: str, path: str, repo_type: str = "model") -> None:
+    """HEAD one file, as a download would: raises our error if the token cannot read it (gated, private)."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    with hub_call(f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"):
+        get_hf_file_metadata(hf_hub_url(repo_id, path, repo_type=repo_type, revision=revision))
+
+
+def gated_probe_path(paths: Iterable[str]) -> str | None:
+    """A file whose download a gate would refuse (not the card or .gitattributes), if any."""
+    return next((p for p in sorted(paths) if p not in UNGATED_FILES), None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Downloads into the global cache
+
+
+def fetch_files(
+    repo_id: str, revision: str, paths: list[str], global_cache: Path, repo_type: str = "model"
+) -> dict[str, Path]:
+    """`hf_hub_download` each path of a commit into the global cache; returns the snapshot paths."""
+    from huggingface_hub import hf_hub_download
+
+    def one(path: str) -> Path:
+        with hub_call(f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"):
+            return Path(hf_hub_download(repo_id, path, revision=revision, repo_type=repo_type, cache_dir=global_cache))
+
+    results = parallel_map(one, paths, jobs=8)
+    return dict(zip(paths, results, strict=True))
+
+
+class FetchError(LinkerError):
+    """Some pinned revisions could not be downloaded.
+
+    `exit_code` is 3 when the Hub answered with trouble (token, gating, rate limit, server error) and 1 when it
+    could not be reached at all or said the pin does not exist: then sync behaves as offline (lists what is
+    missing, with the command that fetches it).
+    """
+
+    def __init__(self, fetched: list[str], failures: dict[str, HubFailure]) -> None:
+        self.fetched, self.failures = fetched, failures
+        first = next(iter(failures.values()))
+        more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
+        super().__init__(f"could not fetch {first.message}{more}")
+        trouble = any(f.kind in TROUBLE_KINDS and f.kind != UNREACHABLE for f in failures.values())
+        self.exit_code = 3 if trouble else 1
+
+    @property
+    def notices(self) -> list[str]:
+        return [f"warning: could not fetch {f.message}" for f in self.failures.values()]
+
+
+def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[str], None] | None = None) -> list[str]:
+    """Download the pinned revisions of `entries` into the global cache with `snapshot_download`
+    (huggingface_hub's own progress bars, locks and layout). Returns the labels fetched.
+
+    Entries are fetched one after the other (each download is parallel inside). Once the Hub is found
+    unreachable, the remaining entries are not tried. Raises `FetchError` listing what failed.
+    """
+    from huggingface_hub import snapshot_download
+
+    say = log or _stderr
+    fetched: list[str] = []
+    failures: dict[str, HubFailure] = {}
+    unreachable: HubFailure | None = None
+    for entry in entries:
+        what = f"{entry.label}@{entry.revision[:12]}"
+        if unreachable is not None:
+            failures[entry.label] = HubFailure(UNREACHABLE, f"{what}: {unreachable.message.split(': ', 1)[-1]}")
+            continue
+        say(f"fetching {what} from {endpoint()}")
+        try:
+            # A cheap probe first: snapshot_download's tree listing retries for ~20 s when the Hub is down.
+            with hub_call(what):
+                _api().repo_info(entry.id, revision=entry.revision, repo_type=entry.type, expand=["sha"])
+            with hub_call(what):
+                snapshot_download(
+                    entry.id,
+                    revision=entry.revision,
+                    repo_type=entry.type,
+                    allow_patterns=list(entry.include) or None,
+                    ignore_patterns=list(entry.exclude) or None,
+                    cache_dir=global_cache,
+                )
+        except LinkerError as exc:
+            failure = failure_of(exc) or HubFailure(HUB_FAILED, exc.message)
+            failures[entry.label] = failure
+            if failure.kind == UNREACHABLE:
+                unreachable = failure
+            continue
+        fetched.append(entry.label)
+    if failures:
+        raise FetchError(fetched, failures)
+    return fetched
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def parallel_map(fn: Callable[[T], R], items: Iterable[T], *, jobs: int = 8) -> list[R]:
+    """`fn` over `items` in a bounded thread pool, results in input order (the first error is raised)."""
+    items = list(items)
+    if len(items) <= 1 or jobs <= 1:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="linker-hub") as pool:
+        return list(pool.map(fn, items))
+
+
+def _label(repo_id: str, repo_type: str) -> str:
+    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+
+
+def _stderr(text: str) -> None:
+    import click
+
+    click.echo(text, err=True)
