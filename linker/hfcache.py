@@ -378,3 +378,67 @@ def require_repo_type(repo_type: str) -> str:
     if repo_type not in REPO_TYPES:
         raise ConfigError(f"unknown repo type {repo_type!r}; use one of {', '.join(REPO_TYPES)}")
     return repo_type
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Damage and leftovers (verify / repair)
+
+QUARANTINE_SUFFIX = ".linker-quarantine"
+
+
+def link_etag(target: str) -> str | None:
+    """The blob name a snapshot link's text points at (`.../blobs/<etag>`, relative or absolute), or None."""
+    head, _, etag = target.rpartition("/")
+    return etag if head.endswith("blobs") and etag_kind(etag) else None
+
+
+def incomplete_etag(name: str) -> str | None:
+    """The blob of a `blobs/<etag>[.<uuid8>].incomplete` download leftover, or None for any other name."""
+    if not name.endswith(".incomplete"):
+        return None
+    etag = name.split(".", 1)[0]
+    return etag if etag_kind(etag) else None
+
+
+def tmp_etag(name: str) -> str | None:
+    """The blob of a linker temp file `.<etag>.<8hex>.linker-tmp` in `blobs/`, or None."""
+    if not (name.startswith(".") and name.endswith(".linker-tmp")):
+        return None
+    etag = name[1:].split(".", 1)[0]
+    return etag if etag_kind(etag) else None
+
+
+def quarantine_path(repo_path: Path, etag: str, stamp: str) -> Path:
+    """Where a corrupt blob is moved aside: `<repo>/blobs/<etag>.<stamp>.linker-quarantine`.
+
+    Inside `blobs/`, which `scan_cache_dir` never lists and `hf cache prune` never sweeps (only `*.incomplete`).
+    """
+    return repo_path / "blobs" / f"{etag}.{stamp}{QUARANTINE_SUFFIX}"
+
+
+def shared_store(cache: Path) -> Path | None:
+    """The cache-wide shared blob store `<cache>/blobs/`, only when it carries huggingface_hub's marker."""
+    store = cache / "blobs"
+    return store if (store / SHARED_STORE_MARKER).is_file() else None
+
+
+def store_payloads_for(cache: Path, etag: str) -> list[Path]:
+    """Shared-store payloads whose `.refs` manifest names a repo blob `<etag>` (content-addressed by etag)."""
+    store = shared_store(cache)
+    if store is None:
+        return []
+    out = []
+    suffix = f"/blobs/{etag}"
+    for prefix in sorted(store.iterdir()):
+        if not prefix.is_dir() or prefix.is_symlink():
+            continue
+        for manifest in prefix.glob("*.refs"):
+            try:
+                lines = manifest.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            if any(line.strip().endswith(suffix) for line in lines):
+                payload = manifest.with_suffix("")
+                if payload.is_file() and not payload.is_symlink():
+                    out.append(payload)
+    return out

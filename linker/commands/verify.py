@@ -1,0 +1,73 @@
+"""`linker verify`: check the view against the lock, offline (fast, or `--full` with hashing), or on the Hub
+(`--remote`, for CI)."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import App, json_option, pass_app
+from ..plan import human_size
+
+
+@click.command()
+@click.argument("ids", nargs=-1)
+@click.option("--full", is_flag=True, help="Also hash every blob (sha256 or git sha1, by its name), in parallel.")
+@click.option("--remote", is_flag=True, help="Check the pins on the Hub instead: repos, revisions, files, hashes.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent checks (--remote).")
+@json_option
+@pass_app
+def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int) -> int:
+    """Check that the view holds exactly the pinned files (exit 0), or list what is wrong (exit 1).
+
+    Offline and fast by default: every pinned file present, every link resolving, sizes as locked, refs
+    holding the 40-hex pins, no stale `.no_exist` marker, the project's refs in the global cache. `linker repair`
+    fixes what this reports.
+    """
+    lock = app.lockfile()
+    if remote:
+        from ..remote_verify import render, verify_remote
+
+        if ids:
+            from dataclasses import replace
+
+            from ..inspect_view import select_entries
+
+            keep = select_entries(lock, ids)
+            lock = replace(lock, entries=keep)
+        report = verify_remote(lock, jobs=jobs)
+        if app.json:
+            app.emit_json(report.to_json())
+        else:
+            render(app, report)
+        return report.exit_code
+
+    from ..inspect_view import verify
+    from ..progress import byte_progress
+
+    global_cache = app.global_cache()
+    report = verify(lock, global_cache, full=full, ids=ids, progress=lambda total: byte_progress(app, "hashing", total))
+    if app.json:
+        app.emit_json(report.to_json())
+        return report.exit_code
+    render_report(app, report)
+    return report.exit_code
+
+
+def render_report(app: App, report: object) -> None:
+    """Findings, one per line with its fix, then a summary line."""
+    from ..inspect_view import VerifyReport
+
+    assert isinstance(report, VerifyReport)
+    for f in report.findings:
+        (app.out if f.severity == "error" else app.log)(f"  ! {f.describe()}")
+    files = sum(e.files for e in report.entries)
+    size = human_size(sum(e.size for e in report.entries))
+    hashed = f", hashed {report.hashed_files} blob(s) ({human_size(report.hashed_bytes)})" if report.full else ""
+    bad = sum(not e.ok for e in report.entries)
+    if report.ok:
+        app.out(f"OK: {len(report.entries)} repo(s), {files} file(s), {size}{hashed} in {report.elapsed:.2f}s")
+    else:
+        app.out(
+            f"FAILED: {len(report.errors)} problem(s) in {bad} of {len(report.entries)} repo(s) "
+            f"({files} file(s), {size}{hashed}); `linker repair` fixes what it can"
+        )

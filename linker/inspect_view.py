@@ -1,0 +1,519 @@
+"""The checks of `linker verify`: lockfile + view + global cache -> findings (reads only; never writes).
+
+Fast checks cost about two syscalls per pinned file (a `stat` that follows the links, a `readlink`), plus a few
+per entry (the view ref, the project ref, `.no_exist`, the `blobs/` listings for leftovers). `full=True` also
+hashes every blob the view resolves to, in parallel and streaming (linker/hashpool.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diff import fetch_command
+from .errors import ConfigError
+from .fsutil import is_tmp_name, writable_dir
+from .hfcache import (
+    QUARANTINE_SUFFIX,
+    SHA40,
+    CacheRepo,
+    etag_kind,
+    incomplete_etag,
+    iter_files,
+    link_etag,
+    matches_patterns,
+    project_ref_name,
+    read_ref,
+    read_tree,
+    snapshot_link_target,
+)
+from .lockfile import Entry, Lockfile
+from .problems import (
+    BAD_REF,
+    CORRUPT,
+    DANGLING,
+    ERROR,
+    GLOBAL,
+    JOURNAL,
+    LEFTOVER,
+    LINK_FORM,
+    MISSING_FILE,
+    NOT_SYNCED,
+    PROJECT_REF,
+    QUARANTINED,
+    SIZE,
+    STALE_NO_EXIST,
+    VIEW,
+    WARNING,
+    WRONG_BLOB,
+    Finding,
+)
+
+#: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
+ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None]]]
+
+
+@dataclass(frozen=True)
+class PinnedFile:
+    """One file an entry pins, with what is known of it (the lock knows both; a tree listing too)."""
+
+    path: str
+    etag: str | None = None
+    size: int | None = None
+
+
+@dataclass
+class EntryCheck:
+    repo: str
+    type: str
+    revision: str
+    ref: str
+    listing: str  # where the file list came from: lock | tree | view-tree | snapshot | none
+    files: int = 0
+    size: int = 0
+    errors: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+
+@dataclass
+class VerifyReport:
+    view: Path
+    global_cache: Path
+    full: bool
+    entries: list[EntryCheck] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    hashed_files: int = 0
+    hashed_bytes: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "view": str(self.view),
+            "global_cache": str(self.global_cache),
+            "full": self.full,
+            "entries": [{**asdict(e), "ok": e.ok} for e in self.entries],
+            "problems": [f.to_json() for f in self.findings],
+            "hashed": {"files": self.hashed_files, "bytes": self.hashed_bytes},
+            "elapsed": round(self.elapsed, 3),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What an entry pins
+
+
+def pinned_files(entry: Entry, g: CacheRepo, v: CacheRepo) -> tuple[dict[str, PinnedFile], str]:
+    """The files an entry pins: the lock's `files`, else the global `trees/<sha>.json`, else the view's copy of
+    it, else the union of the global and view snapshot listings (include/exclude applied to listings)."""
+    if entry.files is not None:
+        return {p: PinnedFile(p, f.hash, f.size) for p, f in entry.files.items()}, "lock"
+    inc, exc = list(entry.include), list(entry.exclude)
+    for repo, name in ((g, "tree"), (v, "view-tree")):
+        tree = read_tree(repo.tree(entry.revision))
+        if tree is not None:
+            files = {p: PinnedFile(p, f.etag, f.size) for p, f in tree.items() if matches_patterns(p, inc, exc)}
+            return files, name
+    out: dict[str, PinnedFile] = {}
+    for repo in (g, v):
+        for p, _ in repo.snapshot_files(entry.revision):
+            if p not in out and matches_patterns(p, inc, exc) and not is_tmp_name(p.rsplit("/", 1)[-1]):
+                out[p] = PinnedFile(p)
+    return out, ("snapshot" if out else "none")
+
+
+def select_entries(lock: Lockfile, ids: Iterable[str]) -> list[Entry]:
+    """The entries named by `ids` (an id or a `type:id` label), all of them when `ids` is empty."""
+    ids = list(ids)
+    if not ids:
+        return list(lock.entries)
+    out = []
+    for i in ids:
+        found = [e for e in lock.entries if i in (e.id, e.label)]
+        if not found:
+            raise ConfigError(f"{i} is not in {lock.path}", hint="`linker status` lists the pinned entries")
+        out.extend(e for e in found if e not in out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The checks
+
+
+@dataclass
+class _Hashable:
+    """One blob file to hash in --full, and every (entry, path) that resolves to it."""
+
+    path: str
+    etag: str
+    size: int
+    uses: list[tuple[Entry, str, str]] = field(default_factory=list)  # (entry, repo path, scope)
+
+
+def verify(
+    lock: Lockfile,
+    global_cache: Path,
+    *,
+    full: bool = False,
+    ids: Iterable[str] = (),
+    global_blobs: bool = False,
+    progress: ProgressFactory | None = None,
+    workers: int | None = None,
+) -> VerifyReport:
+    """Check the view (and the project's refs in the global cache) against the lock.
+
+    `full` hashes every blob the view resolves to; `global_blobs` (repair) also hashes the global cache's
+    blobs of the pinned files when they are other files than the view's (copy mode, or a view link that dangles).
+    """
+    start = time.perf_counter()
+    view = lock.view
+    report = VerifyReport(view, global_cache, full)
+    ref_name = project_ref_name(view)
+    to_hash: dict[tuple[int, int], _Hashable] = {}
+    for entry in select_entries(lock, ids):
+        before = len(report.findings)
+        check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None)
+        if full and global_blobs:
+            _collect_global_blobs(entry, global_cache, view, to_hash)
+        check.errors = sum(f.severity == ERROR for f in report.findings[before:])
+        report.entries.append(check)
+    report.findings.extend(_journal_findings(global_cache))
+    if full:
+        _hash_all(report, to_hash, progress, workers)
+        for e in report.entries:
+            e.errors = sum(1 for f in report.findings if f.repo == e.repo and f.severity == ERROR)
+    report.elapsed = time.perf_counter() - start
+    return report
+
+
+def _check_entry(
+    entry: Entry,
+    view: Path,
+    global_cache: Path,
+    ref_name: str,
+    out: list[Finding],
+    to_hash: dict[tuple[int, int], _Hashable] | None,
+) -> EntryCheck:
+    label, rev = entry.label, entry.revision
+    g = CacheRepo(global_cache, entry.id, entry.type)
+    v = CacheRepo(view, entry.id, entry.type)
+    files, listing = pinned_files(entry, g, v)
+    check = EntryCheck(label, entry.type, rev, entry.ref, listing, files=len(files))
+
+    def add(kind: str, path: str, detail: str, **kw: Any) -> None:
+        kw.setdefault("fix", "linker repair")
+        out.append(Finding(kind, label, path, detail, revision=rev, **kw))
+
+    if not os.path.isdir(v.path):
+        where = "" if listing != "none" else f" (and revision {rev[:12]} is not in the global cache)"
+        fix = "linker sync" if listing != "none" else f"{fetch_command(entry)}, then linker sync"
+        add(NOT_SYNCED, "", f"not in the view {view}{where}", fix=fix, where=str(v.path))
+        return check
+    if listing == "none":
+        add(
+            MISSING_FILE,
+            "",
+            f"revision {rev[:12]} is in neither the view nor the global cache",
+            fix=f"{fetch_command(entry)}, then linker sync",
+        )
+
+    # 1. refs/<ref> in the view holds exactly the pin
+    raw = v.read_ref(entry.ref)
+    if raw != rev:
+        add(BAD_REF, f"refs/{entry.ref}", _ref_problem(raw, rev), where=str(v.ref(entry.ref)))
+
+    # 2. every pinned file: present, resolving, the locked blob, the locked size, a hub-style relative link
+    dangling = False
+    for path, pf in files.items():
+        p = v.snapshot_file(rev, path)
+        try:
+            st = os.stat(p)
+        except OSError:
+            dangling |= _missing_or_dangling(entry, v, path, pf, add)
+            continue
+        try:
+            target = os.readlink(p)
+        except OSError:
+            add(
+                LINK_FORM,
+                path,
+                "is a real file, not a link linker made: it loads, but linker does not manage it",
+                severity=WARNING,
+                fix="",
+                where=str(p),
+            )
+            target = None
+        etag = pf.etag or (link_etag(target) if target else None)
+        if target is not None:
+            if etag and target != snapshot_link_target(path, etag):
+                if link_etag(target) == etag:
+                    add(
+                        LINK_FORM,
+                        path,
+                        f"link is {target!r}, not the relative link huggingface_hub writes",
+                        where=str(p),
+                        etag=etag,
+                    )
+                else:
+                    add(
+                        WRONG_BLOB,
+                        path,
+                        f"links to blob {(link_etag(target) or target)[:16]}, the lock says {etag[:16]}",
+                        where=str(p),
+                        etag=etag,
+                    )
+            elif etag is None:
+                add(LINK_FORM, path, f"link is {target!r}, not a link to a blob", where=str(p))
+        if pf.size is not None and st.st_size != pf.size:
+            add(
+                SIZE,
+                path,
+                f"is {st.st_size} bytes, the lock says {pf.size}",
+                where=os.path.realpath(p),
+                etag=etag or "",
+            )
+        check.size += st.st_size
+        if to_hash is not None and etag and etag_kind(etag):
+            item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(str(p), etag, st.st_size))
+            item.uses.append((entry, path, VIEW))
+
+    # 3. hub-0.13 style links in the global snapshot (absolute or CWD-relative): checked with --full, and when a
+    #    view link dangles (they are what breaks when a cache moves)
+    if to_hash is not None or dangling:
+        for path, pf in files.items():
+            gp = g.snapshot_file(rev, path)
+            try:
+                target = os.readlink(gp)
+            except OSError:
+                continue
+            etag = pf.etag or link_etag(target)
+            if etag and link_etag(target) == etag and target != snapshot_link_target(path, etag):
+                add(
+                    LINK_FORM,
+                    path,
+                    f"global snapshot link is {target!r} (old huggingface_hub): it breaks when the cache moves",
+                    scope=GLOBAL,
+                    where=str(gp),
+                    etag=etag,
+                )
+
+    # 4. stale .no_exist markers (view and global) for files that exist
+    for repo, scope in ((v, VIEW), (g, GLOBAL)):
+        base = repo.no_exist(rev)
+        for marker in iter_files(base):
+            rel = marker.relative_to(base).as_posix()
+            if rel in files or os.path.lexists(repo.snapshot_file(rev, rel)):
+                add(
+                    STALE_NO_EXIST,
+                    rel,
+                    f"a `.no_exist` marker in the {scope} hides this file from try_to_load_from_cache and transformers",
+                    scope=scope,
+                    where=str(marker),
+                )
+
+    # 5. the project's ref in the global cache protects the pin from `hf cache prune`
+    gref = g.ref(ref_name)
+    graw = read_ref(gref)
+    if graw != rev:
+        if writable_dir(gref.parent):
+            add(
+                PROJECT_REF,
+                f"refs/{ref_name}",
+                _ref_problem(graw, rev) + "; `hf cache prune` may delete the pin",
+                scope=GLOBAL,
+                where=str(gref),
+            )
+        else:
+            add(
+                PROJECT_REF,
+                f"refs/{ref_name}",
+                "the global cache is read-only, so the pin has no project ref there",
+                scope=GLOBAL,
+                severity=WARNING,
+                fix="",
+                where=str(gref),
+            )
+
+    # 6. leftovers of interrupted runs, and blobs repair quarantined
+    _leftovers(label, rev, v, g, add)
+    return check
+
+
+def _ref_problem(raw: str | None, rev: str) -> str:
+    if raw is None:
+        return "missing"
+    if raw.strip() == rev:
+        return "has whitespace or a trailing newline (huggingface_hub then misses it)"
+    shown = raw.strip()[:40] if SHA40.fullmatch(raw.strip()) else repr(raw[:50])
+    return f"holds {shown}, the pin is {rev}"
+
+
+def _missing_or_dangling(entry: Entry, v: CacheRepo, path: str, pf: PinnedFile, add: Callable[..., None]) -> bool:
+    """A pinned file that does not resolve in the view: say which hop is broken. True for a dangling link."""
+    p = v.snapshot_file(entry.revision, path)
+    try:
+        target = os.readlink(p)
+    except OSError:
+        add(MISSING_FILE, path, "is not in the view", where=str(p), etag=pf.etag or "")
+        return False
+    etag = pf.etag or link_etag(target) or ""
+    blob = v.blob(link_etag(target) or etag) if (link_etag(target) or etag) else None
+    if blob is not None and os.path.islink(blob) and target == snapshot_link_target(path, blob.name):
+        detail = f"dangles: blobs/{blob.name[:16]}… -> {os.readlink(blob)} is gone (the global cache moved, or "
+        detail += "`hf cache rm`/`prune` removed it)"
+    elif blob is not None and not os.path.lexists(blob):
+        detail = f"dangles: the view has no blobs/{blob.name[:16]}…"
+    else:
+        detail = f"dangles: {target} does not resolve"
+    add(DANGLING, path, detail, where=str(p), etag=etag)
+    return True
+
+
+def _leftovers(label: str, rev: str, v: CacheRepo, g: CacheRepo, add: Callable[..., None]) -> None:
+    for repo, scope in ((v, VIEW), (g, GLOBAL)):
+        for sub in ("blobs", "refs", f"snapshots/{rev}"):
+            base = repo.path / sub
+            entries = iter_files(base) if sub != "blobs" else _scandir_files(base)
+            for p in entries:
+                name = p.name
+                if name.endswith(QUARANTINE_SUFFIX):
+                    add(
+                        QUARANTINED,
+                        f"{sub}/{name}",
+                        f"a corrupt blob moved aside by `linker repair` ({scope}); "
+                        "delete it when you no longer need it",
+                        scope=scope,
+                        severity=WARNING,
+                        fix=f"rm {p}",
+                        where=str(p),
+                    )
+                elif is_tmp_name(name) or (sub == "blobs" and incomplete_etag(name)):
+                    what = "an interrupted download" if name.endswith(".incomplete") else "an interrupted linker run"
+                    add(
+                        LEFTOVER,
+                        f"{sub}/{name}",
+                        f"left by {what} ({scope})",
+                        scope=scope,
+                        severity=WARNING,
+                        where=str(p),
+                    )
+
+
+def _scandir_files(base: Path) -> list[Path]:
+    try:
+        with os.scandir(base) as it:
+            return [Path(e.path) for e in it if not e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _journal_findings(global_cache: Path) -> list[Finding]:
+    """Interrupted `linker migrate` runs, when the migrate package can list them without acting."""
+    try:
+        from .migrate import journal  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    pending = getattr(journal, "pending", None)
+    if not callable(pending):
+        return []
+    try:
+        names = list(pending(global_cache))
+    except Exception:  # the journal module's own trouble must not break verify
+        return []
+    return [
+        Finding(
+            JOURNAL,
+            "",
+            str(n),
+            "an interrupted `linker migrate` (resumed or rolled back by repair)",
+            fix="linker repair",
+            scope=GLOBAL,
+            where=str(n),
+        )
+        for n in names
+    ]
+
+
+def _collect_global_blobs(
+    entry: Entry, global_cache: Path, view: Path, to_hash: dict[tuple[int, int], _Hashable]
+) -> None:
+    g = CacheRepo(global_cache, entry.id, entry.type)
+    v = CacheRepo(view, entry.id, entry.type)
+    files, _ = pinned_files(entry, g, v)
+    for path, pf in files.items():
+        etag = pf.etag or g.blob_of(entry.revision, path)
+        if not etag:
+            continue
+        try:
+            st = os.stat(g.blob(etag))
+        except OSError:
+            continue
+        item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(str(g.blob(etag)), etag, st.st_size))
+        item.uses.append((entry, path, GLOBAL))
+
+
+def _hash_all(
+    report: VerifyReport,
+    to_hash: dict[tuple[int, int], _Hashable],
+    progress: ProgressFactory | None,
+    workers: int | None,
+) -> None:
+    from .hashpool import hash_many
+
+    items = list(to_hash.values())
+    total = sum(i.size for i in items)
+    cm = progress(total) if progress else contextlib.nullcontext(None)
+    with cm as on_bytes:
+        results = hash_many(
+            ((n, i.path, etag_kind(i.etag) or "sha256") for n, i in enumerate(items)),
+            workers=workers,
+            on_bytes=on_bytes,
+        )
+    report.hashed_files = len(items)
+    report.hashed_bytes = total
+    for n, item in enumerate(items):
+        res = results[n]
+        if isinstance(res, OSError):
+            detail = f"could not be read: {res.strerror or res}"
+        else:
+            got = res.sha256 if etag_kind(item.etag) == "sha256" else res.sha1
+            if got == item.etag:
+                continue
+            detail = f"content hashes to {got[:16]}…, not its name {item.etag[:16]}… ({res.size} bytes)"
+        real = os.path.realpath(item.path)
+        scope = VIEW if Path(real).is_relative_to(os.path.realpath(report.view)) else GLOBAL
+        for entry, path, _use in item.uses:
+            report.findings.append(
+                Finding(
+                    CORRUPT,
+                    entry.label,
+                    path,
+                    f"corrupt blob {real}: {detail}",
+                    fix="linker repair",
+                    scope=scope,
+                    where=real,
+                    etag=item.etag,
+                    revision=entry.revision,
+                )
+            )
