@@ -85,6 +85,8 @@ def _find_blob(g: CacheRepo, revision: str, path: str, known: TreeFile | None) -
             st = os.stat(real)
         except OSError:
             return "blob missing from the global cache"
+        if known is not None and known.size != st.st_size:
+            return f"global blob {etag[:12]} of {path} is {st.st_size} bytes, the lock says {known.size}"
         return WantFile(path, etag, st.st_size, real)
     if os.path.isfile(pointer) and not os.path.islink(pointer):
         # A cache written without symlinks: the snapshot file is the blob.

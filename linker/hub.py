@@ -238,6 +238,36 @@ def _expand(repo_type: str) -> list[str]:
     return ["sha", "private"] if repo_type == "space" else ["sha", "gated", "private"]
 
 
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One commit of a repo as the Hub describes it, in one request."""
+
+    sha: str
+    gated: bool
+    private: bool
+    files: dict[str, TreeFile] | None  # None when not asked for, or when the Hub listed no files
+
+
+def revision_info(repo_id: str, revision: str, repo_type: str = "model", *, files: bool = True) -> RevisionInfo:
+    """`repo_info(revision, files_metadata=files)`: existence, visibility, gating, and every file's size and blob
+    hash (falling back to the tree listing when the answer carries no blob metadata)."""
+    what = f"{_label(repo_id, repo_type)}@{revision[:12]}"
+    with hub_call(what):
+        info = _api().repo_info(repo_id, revision=revision, repo_type=repo_type, files_metadata=files)
+    listing: dict[str, TreeFile] | None = None
+    siblings = getattr(info, "siblings", None)
+    if files and siblings is not None:
+        listing = {s.rfilename: _tree_file(s.size, s.blob_id, s.lfs) for s in siblings}
+        if any(not f.etag for f in listing.values()):
+            listing = list_tree(repo_id, revision, repo_type)
+    return RevisionInfo(
+        sha=getattr(info, "sha", None) or revision,
+        gated=bool(getattr(info, "gated", False)),
+        private=bool(getattr(info, "private", False)),
+        files=listing,
+    )
+
+
 def list_tree(repo_id: str, revision: str, repo_type: str = "model") -> dict[str, TreeFile]:
     """Every file of a commit from the Hub's tree listing: size, blob name (sha256 for LFS/Xet, else git sha1)."""
     from huggingface_hub.hf_api import RepoFile

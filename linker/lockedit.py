@@ -39,7 +39,7 @@ log = logging.getLogger("linker")
 ENTRY_KEY_ORDER = ("id", "type", "revision", "ref", "local", "include", "exclude", "files")
 _DEFAULTS: dict[str, Any] = {"type": "model", "ref": "main", "local": False, "include": [], "exclude": []}
 _IDENTITY = ("id", "type")  # how an entry is found; never rewritten
-_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./@+=-]*")
+_PLAIN = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./@+=-]*")
 NEW_LOCKFILE = "# Pinned Hugging Face models of this project (see `linker --help`).\nversion: 1\nmodels: []\n"
 
 

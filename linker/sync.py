@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .apply import Progress, apply_sync
 from .diff import EntryPlan, SyncOptions, plan_sync
+from .errors import EXIT_HUB
 from .hfcache import offline_mode
 from .linkmode import requested_mode, resolve_mode
 from .lockfile import Lockfile
@@ -65,16 +66,24 @@ def sync(
     with view_lock(lock.view):
         plan, entry_plans, mode, _ = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
         fetched: list[str] = []
+        fetch_error = None
         fetches = [a for a in plan.actions if a.kind == FETCH]
         if fetches:
-            from .hub import fetch_entries  # heavy import, only when something must be downloaded
+            from .hub import FetchError, fetch_entries  # heavy import, only when something must be downloaded
 
             by_label = {e.label: e for e in lock.entries}
-            fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache)
+            try:
+                fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache)
+            except FetchError as exc:  # link everything else first; what is missing is listed with its fix
+                fetched, fetch_error = exc.fetched, exc
             plan, entry_plans, mode, _ = compute_plan(
                 lock, global_cache, link_mode=link_mode, force=force, offline=True
             )
+            if fetch_error is not None:
+                plan.notices.extend(fetch_error.notices)
         if callable(on_plan):
             on_plan(plan)
         warnings = apply_sync(plan, entry_plans, load_manifest(lock.view), lock.view, progress=progress)
+    if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
+        raise fetch_error  # the Hub refused us (token, gate, rate limit, server error): exit 3
     return SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)

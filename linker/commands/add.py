@@ -1,0 +1,123 @@
+"""`linker add ID[@REV]`: pin a Hub repo in project_cache.yaml (resolved to a full commit, with its file list)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..context import App, json_option, pass_app
+from ..errors import EXIT_OK, ConfigError
+from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
+from ..lockfile import LOCKFILE_NAME, load_lockfile
+from ..plan import human_size
+
+
+@click.command()
+@click.argument("spec", metavar="ID[@REV]")
+@click.option("--type", "repo_type", type=click.Choice(REPO_TYPES), default="model", show_default=True)
+@click.option("--include", multiple=True, metavar="GLOB", help="Only files matching (repeatable), as `hf download`.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching (repeatable).")
+@click.option(
+    "--ref", help="The branch or tag the pin stands for in the view (default: REV if a branch/tag, else main)."
+)
+@json_option
+@pass_app
+def command(
+    app: App, spec: str, repo_type: str, include: tuple[str, ...], exclude: tuple[str, ...], ref: str | None
+) -> int:
+    """Add a repo to the lock. REV (branch, tag or full sha; default main) is resolved on the Hub to its commit,
+    and the commit's file list is written as `files`. Then `linker sync` downloads and links it.
+
+    Exit codes: 0 added; 1 the repo or revision does not exist; 2 bad arguments or already in the lock;
+    3 Hub unreachable, token refused, or rate limited.
+    """
+    from .. import hub
+    from ..lockedit import create_lockfile, upsert_entry
+
+    repo_id, _, revision = spec.partition("@")
+    revision = revision or "main"
+    if why := check_repo_id(repo_id):
+        raise ConfigError(f"invalid repo id {repo_id!r}: {why}")
+    revision = hub.check_revision_syntax(revision)
+    is_sha = bool(SHA40.fullmatch(revision))
+    ref = ref or ("main" if is_sha else revision)
+    if not is_safe_repo_path(ref) or SHA40.fullmatch(ref):
+        raise ConfigError(f"--ref {ref!r} must be a branch or tag name such as main or v1.0")
+
+    lock_path = _lock_path(app)
+    if lock_path.exists():
+        lock = load_lockfile(lock_path)
+        old = lock.find(repo_id, repo_type)
+        if old is not None:
+            n = lock.entries.index(old) + 1
+            raise ConfigError(
+                f"{old.label} is already in {lock_path} (entry {n}: {old.revision[:12]}, ref {old.ref})",
+                hint=f"`linker lock --upgrade {old.id}` moves its pin; `linker remove {old.id}` drops it",
+            )
+
+    label = repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+    app.log(f"resolving {label}@{revision} on {hub.endpoint()}")
+    state = hub.repo_state(repo_id, revision, repo_type)
+    files = hub.list_files(repo_id, state.sha, repo_type, include, exclude)
+    if not files:
+        raise ConfigError(f"no file of {label}@{state.sha[:12]} matches --include/--exclude")
+    warning = None
+    if state.gated:
+        probe = hub.gated_probe_path(files)
+        if probe is not None:
+            try:
+                hub.check_access(repo_id, state.sha, probe, repo_type)
+            except hub.HubTrouble as exc:
+                warning = f"warning: {exc.message}; `linker sync` cannot download it until then"
+
+    entry = {
+        "id": repo_id,
+        "type": repo_type,
+        "revision": state.sha,
+        "ref": ref,
+        "include": list(include),
+        "exclude": list(exclude),
+        "files": files,
+    }
+    created = not lock_path.exists()
+    if created:
+        create_lockfile(lock_path)
+    upsert_entry(lock_path, entry)
+
+    size = sum(f.size for f in files.values())
+    if warning:
+        app.log(warning)
+    if app.json:
+        app.emit_json(
+            {
+                "lockfile": str(lock_path),
+                "created": created,
+                "id": repo_id,
+                "type": repo_type,
+                "revision": state.sha,
+                "ref": ref,
+                "files": len(files),
+                "size": size,
+                "gated": state.gated,
+                "warning": warning,
+            }
+        )
+    else:
+        where = f"new {lock_path}" if created else str(lock_path)
+        app.out(f"+ {label}@{state.sha[:7]} ({ref}): {len(files)} file(s), {human_size(size)} -> {where}")
+        app.out("  next: `linker sync` downloads and links it")
+    return EXIT_OK
+
+
+def _lock_path(app: App) -> Path:
+    """The lockfile to edit: --config / LINKER_CONFIG, else one found here or above, else a new one here."""
+    explicit = app.config or os.environ.get("LINKER_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    start = Path.cwd()
+    for folder in (start, *start.parents):
+        if (folder / LOCKFILE_NAME).is_file():
+            return folder / LOCKFILE_NAME
+    return start / LOCKFILE_NAME

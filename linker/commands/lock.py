@@ -1,0 +1,73 @@
+"""`linker lock`: write or refresh each entry's `files` from the Hub; `--upgrade` moves pins to their ref's head."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import App, json_option, pass_app
+from ..errors import EXIT_FAILED, EXIT_OK
+from ..lockplan import LockPlan, apply_lock_plan, plan_lock
+
+
+@click.command()
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--upgrade", is_flag=True, help="Move pins to the current commit of each entry's ref (or of ID...).")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if `linker lock` would change the lock (CI).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent Hub requests.")
+@json_option
+@pass_app
+def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: int) -> int:
+    """Resolve the lock on the Hub: each entry's `files` (repo path -> size and blob hash, sha256 for LFS/Xet,
+    git sha1 otherwise, honouring include/exclude) and, with --upgrade, its pin.
+
+    ID... limits the run to those entries. `lock --check` fails on a missing or stale `files` map;
+    `lock --upgrade --check` also fails when a newer commit exists.
+
+    Exit codes: 0 done or up to date; 1 --check found changes, or a pin does not exist on the Hub;
+    2 lockfile error; 3 Hub unreachable, token refused, or rate limited. On any Hub error nothing is written.
+    """
+    from .. import hub
+
+    lock = app.lockfile()
+    app.log(
+        f"locking {len(ids) or len(lock.entries)} entr{'y' if (len(ids) or len(lock.entries)) == 1 else 'ies'} "
+        f"against {hub.endpoint()}"
+    )
+    plan = plan_lock(lock, upgrade=upgrade, ids=ids, jobs=jobs)
+    write = not check and not plan.errors and bool(plan.changes)
+    if write:
+        apply_lock_plan(lock.path, plan)
+    if app.json:
+        app.emit_json({"lockfile": str(lock.path), "check": check, "written": write, **plan.to_json()})
+    else:
+        _render(app, plan, check=check, written=write, lock_path=str(lock.path))
+    if plan.errors:
+        return plan.error_exit_code
+    if check and plan.changes:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _render(app: App, plan: LockPlan, *, check: bool, written: bool, lock_path: str) -> None:
+    for c in plan.changes:
+        app.out(f"  {'↑' if c.moved else '~'} {c.describe()}")
+    if app.verbose:
+        for label in plan.unchanged:
+            app.out(f"  = {label}: up to date")
+    for label, why in plan.skipped.items():
+        app.log(f"  - {label}: skipped, {why}")
+    for _label, err in plan.errors.items():
+        app.out(f"  ! {err.message}")
+    n = len(plan.changes)
+    if plan.errors:
+        app.log(
+            f"{len(plan.errors)} entr{'y' if len(plan.errors) == 1 else 'ies'} could not be resolved; "
+            f"{lock_path} was not changed"
+        )
+    elif check and n:
+        again = "linker lock --upgrade" if plan.upgrade else "linker lock"
+        app.out(f"{lock_path} is out of date: {n} entr{'y' if n == 1 else 'ies'} would change; run `{again}`")
+    elif written:
+        app.out(f"Wrote {lock_path}: {n} entr{'y' if n == 1 else 'ies'} changed, {len(plan.unchanged)} up to date")
+    else:
+        app.out(f"{lock_path} is up to date ({len(plan.unchanged)} entr{'y' if len(plan.unchanged) == 1 else 'ies'})")

@@ -1,0 +1,149 @@
+"""`linker lock` as plan-then-apply: ask the Hub what each entry's pin and file list should be, compare with the
+lock (a `LockPlan` of plain data), then write only the entries that change, in one atomic rewrite."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, ConfigError, LinkerError
+from .lockfile import Entry, LockedFile, Lockfile
+
+
+@dataclass
+class LockChange:
+    """What `linker lock` would write for one entry."""
+
+    repo: str  # the entry label
+    id: str
+    type: str
+    ref: str
+    old_revision: str
+    new_revision: str
+    files: dict[str, LockedFile]
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    files_were_missing: bool = False
+
+    @property
+    def moved(self) -> bool:
+        return self.old_revision != self.new_revision
+
+    @property
+    def files_changed(self) -> bool:
+        return self.files_were_missing or bool(self.added or self.removed or self.changed)
+
+    def describe(self) -> str:
+        parts = []
+        if self.moved:
+            parts.append(f"{self.old_revision[:7]} -> {self.new_revision[:7]} ({self.ref})")
+        if self.files_were_missing:
+            parts.append(f"files written ({len(self.files)})")
+        elif self.files_changed:
+            parts.append(f"files refreshed (+{self.added} -{self.removed} ~{self.changed})")
+        return f"{self.repo}: " + ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["files"] = len(self.files)
+        d["moved"] = self.moved
+        return d
+
+
+@dataclass
+class LockPlan:
+    upgrade: bool
+    changes: list[LockChange] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # label -> why
+    errors: dict[str, LinkerError] = field(default_factory=dict)  # label -> what went wrong
+
+    @property
+    def error_exit_code(self) -> int:
+        """1 if the Hub says some pin does not exist (the lock is wrong), else 3 (network, token, rate limit)."""
+        if not self.errors:
+            return EXIT_OK
+        if any(e.exit_code == EXIT_FAILED for e in self.errors.values()):
+            return EXIT_FAILED
+        return max(e.exit_code for e in self.errors.values()) or EXIT_HUB
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "upgrade": self.upgrade,
+            "changes": [c.to_json() for c in self.changes],
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "errors": {label: e.message for label, e in self.errors.items()},
+        }
+
+
+def select_entries(lock: Lockfile, ids: tuple[str, ...] | list[str]) -> list[Entry]:
+    """The entries named by id or label (`dataset:org/name`); all of them when `ids` is empty."""
+    if not ids:
+        return list(lock.entries)
+    out: list[Entry] = []
+    for wanted in ids:
+        matches = [e for e in lock.entries if wanted in (e.id, e.label)]
+        if not matches:
+            raise ConfigError(f"{wanted!r} is not in {lock.path}", hint="`linker add ID` adds it")
+        out += [m for m in matches if m not in out]
+    return out
+
+
+def plan_lock(lock: Lockfile, *, upgrade: bool = False, ids: tuple[str, ...] = (), jobs: int = 8) -> LockPlan:
+    """Ask the Hub, for each selected entry, for the pin (`--upgrade`: the current commit of its `ref`) and the
+    file list at that pin; keep what differs from the lock. Nothing is written."""
+    from . import hub
+
+    plan = LockPlan(upgrade=upgrade)
+    entries = select_entries(lock, ids)
+    todo = []
+    for e in entries:
+        if e.local:
+            plan.skipped[e.label] = "local revision (from `linker migrate`): not on the Hub"
+        else:
+            todo.append(e)
+
+    def one(entry: Entry) -> LockChange | LinkerError | None:
+        try:
+            revision = entry.revision
+            if upgrade:
+                revision = hub.resolve_revision(entry.id, entry.ref, entry.type)
+            files = hub.list_files(entry.id, revision, entry.type, entry.include, entry.exclude)
+        except LinkerError as exc:
+            return exc
+        return _change(entry, revision, files)
+
+    for entry, outcome in zip(todo, hub.parallel_map(one, todo, jobs=jobs), strict=True):
+        if isinstance(outcome, LinkerError):
+            plan.errors[entry.label] = outcome
+        elif outcome is None:
+            plan.unchanged.append(entry.label)
+        else:
+            plan.changes.append(outcome)
+    return plan
+
+
+def _change(entry: Entry, revision: str, files: dict[str, LockedFile]) -> LockChange | None:
+    old = entry.files
+    change = LockChange(entry.label, entry.id, entry.type, entry.ref, entry.revision, revision, files)
+    if old is None:
+        change.files_were_missing = True
+    else:
+        change.added = len(files.keys() - old.keys())
+        change.removed = len(old.keys() - files.keys())
+        change.changed = sum(1 for p in files.keys() & old.keys() if files[p] != old[p])
+    return change if (change.moved or change.files_changed) else None
+
+
+def apply_lock_plan(lock_path: Path, plan: LockPlan) -> None:
+    """Write every change of the plan in one atomic rewrite of the lockfile."""
+    from .lockedit import upsert_entries
+
+    if plan.changes:
+        upsert_entries(
+            lock_path,
+            [{"id": c.id, "type": c.type, "revision": c.new_revision, "files": c.files} for c in plan.changes],
+        )
