@@ -250,7 +250,7 @@ def _check_entry(
         try:
             st = os.stat(p)
         except OSError:
-            dangling |= _missing_or_dangling(entry, v, path, pf, add)
+            dangling |= _missing_or_dangling(entry, v, global_cache, path, pf, add)
             continue
         try:
             target = os.readlink(p)
@@ -369,13 +369,24 @@ def _ref_problem(raw: str | None, rev: str) -> str:
     return f"holds {shown}, the pin is {rev}"
 
 
-def _missing_or_dangling(entry: Entry, v: CacheRepo, path: str, pf: PinnedFile, add: Callable[..., None]) -> bool:
+def _missing_or_dangling(
+    entry: Entry, v: CacheRepo, global_cache: Path, path: str, pf: PinnedFile, add: Callable[..., None]
+) -> bool:
     """A pinned file that does not resolve in the view: say which hop is broken. True for a dangling link."""
     p = v.snapshot_file(entry.revision, path)
+    g = CacheRepo(global_cache, entry.id, entry.type)
     try:
         target = os.readlink(p)
     except OSError:
-        add(MISSING_FILE, path, "is not in the view", where=str(p), etag=pf.etag or "")
+        fix = {} if _in_global(g, entry.revision, path, pf.etag) else {"fix": _fetch_fix(entry)}
+        add(
+            MISSING_FILE,
+            path,
+            "is not in the view" + (" (nor in the global cache)" if fix else ""),
+            where=str(p),
+            etag=pf.etag or "",
+            **fix,
+        )
         return False
     etag = pf.etag or link_etag(target) or ""
     blob = v.blob(link_etag(target) or etag) if (link_etag(target) or etag) else None
@@ -386,8 +397,19 @@ def _missing_or_dangling(entry: Entry, v: CacheRepo, path: str, pf: PinnedFile, 
         detail = f"dangles: the view has no blobs/{blob.name[:16]}…"
     else:
         detail = f"dangles: {target} does not resolve"
-    add(DANGLING, path, detail, where=str(p), etag=etag)
+    fix = {} if _in_global(g, entry.revision, path, etag) else {"fix": _fetch_fix(entry)}
+    if fix:
+        detail += f"; {g.folder} in the global cache has no copy either"
+    add(DANGLING, path, detail, where=str(p), etag=etag, **fix)
     return True
+
+
+def _in_global(g: CacheRepo, rev: str, path: str, etag: str | None) -> bool:
+    return os.path.exists(g.snapshot_file(rev, path)) or bool(etag and os.path.exists(g.blob(etag)))
+
+
+def _fetch_fix(entry: Entry) -> str:
+    return f"linker repair (downloads it when online), or {fetch_command(entry)}"
 
 
 def _leftovers(label: str, rev: str, v: CacheRepo, g: CacheRepo, add: Callable[..., None]) -> None:
@@ -503,7 +525,11 @@ def _hash_all(
             detail = f"content hashes to {got[:16]}…, not its name {item.etag[:16]}… ({res.size} bytes)"
         real = os.path.realpath(item.path)
         scope = VIEW if Path(real).is_relative_to(os.path.realpath(report.view)) else GLOBAL
+        seen: set[tuple[str, str]] = set()
         for entry, path, _use in item.uses:
+            if (entry.label, path) in seen:
+                continue
+            seen.add((entry.label, path))
             report.findings.append(
                 Finding(
                     CORRUPT,

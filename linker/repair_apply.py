@@ -1,0 +1,331 @@
+"""`repair` as a library call: under the project lock, recover interrupted migrates, plan, apply each fix, then
+verify again. Every write is atomic; blob writes into the global cache hold huggingface_hub's own blob lock; a
+corrupt blob is moved aside, never deleted; nothing is removed that is not restorable (markers, leftovers of
+interrupted runs, links, a second hardlink name of a quarantined file)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diff import fetch_command
+from .errors import ConfigError, HubError, LinkerError, LockTimeout
+from .fsutil import atomic_hardlink, atomic_symlink, fsync_dir, tmp_path
+from .hfcache import hash_as, offline_mode
+from .inspect_view import ProgressFactory, VerifyReport, verify
+from .linkmode import requested_mode
+from .lockfile import Lockfile
+from .locks import blob_lock, view_lock
+from .plan import MISSING
+from .problems import Finding
+from .repair_plan import (
+    DROP_NAME,
+    FETCH,
+    GLOBAL_LINK,
+    QUARANTINE,
+    RELINK,
+    REMOVE_LEFTOVER,
+    REMOVE_MARKER,
+    RESTORE,
+    Fix,
+    RepairPlan,
+    plan_repair,
+)
+
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+
+
+@dataclass
+class Outcome:
+    fix: Fix
+    status: str  # done | skipped | failed
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.fix.to_json(), "describe": self.fix.describe(), "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class RepairResult:
+    plan: RepairPlan
+    applied: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # what the migrate journal recovery did
+    after: VerifyReport | None = None
+    hub_trouble: bool = False
+    link_mode: str = ""
+    unfixable: list[Finding] = field(default_factory=list)  # what failed while applying, and why
+
+    @property
+    def ok(self) -> bool:
+        if self.after is not None:
+            return self.after.ok
+        return self.plan.before is not None and self.plan.before.ok and not self.plan.problems
+
+    @property
+    def exit_code(self) -> int:
+        if self.ok:
+            return 0
+        return 3 if self.hub_trouble else 1
+
+    def to_json(self) -> dict[str, Any]:
+        before = self.plan.before
+        return {
+            "ok": self.ok,
+            "applied": self.applied,
+            "view": str(self.plan.view),
+            "global_cache": str(self.plan.global_cache),
+            "online": self.plan.online,
+            "link_mode": self.link_mode,
+            "found": [f.to_json() for f in before.findings] if before else [],
+            "fixes": [o.to_json() for o in self.outcomes]
+            if self.applied
+            else [{**f.to_json(), "describe": f.describe(), "status": "planned"} for f in self.plan.ordered()],
+            "unfixable": [p.to_json() for p in self.plan.problems + self.unfixable],
+            "recovered": self.recovered,
+            "notices": self.plan.notices,
+            "after": self.after.to_json() if self.after else None,
+        }
+
+
+def hub_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("linker.hub") is not None
+
+
+def repair(
+    lock: Lockfile,
+    global_cache: Path,
+    *,
+    dry_run: bool = False,
+    offline: bool = False,
+    hash_blobs: bool = True,
+    progress: ProgressFactory | None = None,
+    log: Callable[[str], None] | None = None,
+    on_plan: Callable[[RepairPlan], None] | None = None,
+) -> RepairResult:
+    """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
+    online = not offline and not offline_mode() and hub_available()
+    if dry_run:
+        plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
+        return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])
+    lock.view.mkdir(parents=True, exist_ok=True)
+    with view_lock(lock.view):
+        recovered = _recover_journals(global_cache)
+        plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
+        if on_plan:
+            on_plan(plan)
+        result = RepairResult(plan, applied=True, recovered=recovered)
+        _apply(result, lock, global_cache, log)
+        result.after = verify(lock, global_cache, full=hash_blobs, progress=progress)
+    return result
+
+
+def _recover_journals(global_cache: Path) -> list[str]:
+    """`linker.migrate.journal.recover(global_cache)` when the migrate package provides it."""
+    try:
+        from .migrate import journal  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    recover = getattr(journal, "recover", None)
+    if not callable(recover):
+        return []
+    return [str(x) for x in recover(global_cache)]
+
+
+def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
+    """Keep the view's current link mode (what its blobs are), else the lock's or LINKER_LINK_MODE."""
+    from .linkmode import resolve_mode
+
+    mode = os.environ.get("LINKER_LINK_MODE") or _mode_on_disk(lock) or requested_mode(None, lock.link_mode)
+    try:
+        return resolve_mode(mode, lock.view, global_cache)
+    except ConfigError:
+        return "copy", f"notice: {mode} links cannot reach {global_cache} from {lock.view}; copying blobs instead"
+
+
+def _mode_on_disk(lock: Lockfile) -> str | None:
+    for folder in sorted(os.listdir(lock.view)) if lock.view.is_dir() else []:
+        try:
+            with os.scandir(lock.view / folder / "blobs") as it:
+                for e in it:
+                    st = e.stat(follow_symlinks=False)
+                    if stat.S_ISLNK(st.st_mode):
+                        return "symlink"
+                    if stat.S_ISREG(st.st_mode) and not e.name.startswith("."):
+                        return "hardlink" if st.st_nlink > 1 else "copy"
+        except OSError:
+            continue
+    return None
+
+
+def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callable[[str], None] | None) -> None:
+    moved: dict[str, str] = {}  # quarantined path -> where it went
+    relink = False
+    unreachable = ""
+    for fix in result.plan.ordered():
+        if fix.kind == RELINK:
+            relink = True
+            continue
+        if fix.kind == FETCH and unreachable:
+            result.outcomes.append(Outcome(fix, SKIPPED, unreachable))
+            result.unfixable.append(_fetch_problem(lock, fix, unreachable))
+            continue
+        try:
+            status, detail = _apply_one(fix, lock, global_cache, moved)
+        except LinkerError as exc:
+            status, detail = FAILED, exc.render()
+            if fix.kind == FETCH:
+                kind = _failure_kind(exc)
+                if kind == "network-error":
+                    unreachable = detail
+                elif isinstance(exc, HubError):
+                    result.hub_trouble = True
+                result.unfixable.append(_fetch_problem(lock, fix, detail))
+        except OSError as exc:
+            status, detail = FAILED, f"{exc.strerror or exc} ({exc.filename or fix.path})"
+        result.outcomes.append(Outcome(fix, status, detail))
+        if log:
+            log(f"  {status}: {fix.describe()}" + (f" ({detail})" if detail else ""))
+    if relink:
+        result.link_mode, status, detail = _relink(lock, global_cache)
+        for fix in result.plan.ordered():
+            if fix.kind == RELINK:
+                result.outcomes.append(Outcome(fix, status, detail))
+        if log:
+            log(f"  {status}: relinked the view ({result.link_mode})" + (f": {detail}" if detail else ""))
+    else:
+        result.link_mode = _link_mode(lock, global_cache)[0]
+
+
+def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, str]) -> tuple[str, str]:
+    path = Path(fix.path)
+    if fix.kind == REMOVE_MARKER:
+        if os.path.isfile(path) and not os.path.islink(path):
+            os.unlink(path)
+        return DONE, ""
+    if fix.kind == REMOVE_LEFTOVER:
+        if not fix.lock:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            return DONE, ""
+        try:
+            with blob_lock(Path(fix.lock), timeout=0), contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        except LockTimeout:
+            return SKIPPED, "a download in progress holds its blob lock"
+        return DONE, ""
+    if fix.kind == QUARANTINE:
+        with _maybe_lock(fix.lock):
+            dest = Path(fix.target)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if os.path.lexists(dest):
+                raise OSError(f"{dest} exists already")
+            shutil.move(fix.path, dest)  # a rename within one filesystem
+            fsync_dir(dest.parent)
+        moved[fix.path] = str(dest)
+        return DONE, ""
+    if fix.kind == DROP_NAME:
+        kept = moved.get(fix.target)
+        if kept is None:
+            return SKIPPED, "the blob was not quarantined"
+        a, b = os.stat(path), os.stat(kept)
+        if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino):
+            return SKIPPED, "not the same file as the quarantined one"
+        os.unlink(path)
+        return DONE, ""
+    if fix.kind == RESTORE:
+        with _maybe_lock(fix.lock):
+            _restore(Path(fix.target), path, fix.etag, fix.mode)
+        return DONE, ""
+    if fix.kind == GLOBAL_LINK:
+        with _maybe_lock(fix.lock):
+            atomic_symlink(fix.target, path)
+        return DONE, ""
+    if fix.kind == FETCH:
+        from .hub import fetch_entries, fetch_files, repo_state
+
+        entry = next(e for e in lock.entries if e.label == fix.repo)
+        repo_state(entry.id, entry.revision, entry.type)  # one cheap request: fails fast when the Hub is down
+        if fix.paths:
+            fetch_files(entry.id, entry.revision, list(fix.paths), global_cache, entry.type)
+        else:
+            fetch_entries([entry], global_cache)
+        return DONE, ""
+    return SKIPPED, f"unknown fix {fix.kind}"
+
+
+def _failure_kind(exc: BaseException) -> str:
+    failure = getattr(exc, "failure", None)
+    if failure is None and getattr(exc, "failures", None):
+        failure = next(iter(exc.failures.values()))  # type: ignore[attr-defined]
+    return getattr(failure, "kind", "")
+
+
+def _fetch_problem(lock: Lockfile, fix: Fix, why: str) -> Finding:
+    entry = next(e for e in lock.entries if e.label == fix.repo)
+    includes = "".join(f" --include {p}" for p in sorted(fix.paths)) if 0 < len(fix.paths) <= 20 else ""
+    what = f"{len(fix.paths)} file(s)" if fix.paths else f"revision {entry.revision[:12]}"
+    return Finding(
+        MISSING,
+        fix.repo,
+        ", ".join(sorted(fix.paths)[:3]) + ("…" if len(fix.paths) > 3 else ""),
+        f"could not fetch {what}: {why}",
+        fix=f"{fetch_command(entry)}{includes}, then linker repair",
+        scope="global",
+        revision=entry.revision,
+    )
+
+
+@contextlib.contextmanager
+def _maybe_lock(lock: str) -> Any:
+    if lock:
+        with blob_lock(Path(lock)):
+            yield
+    else:
+        yield
+
+
+def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
+    """Put a verified copy of blob `etag` at `target` (replacing a dangling link): hardlink, else copy + hash."""
+    if mode == "hardlink":
+        try:
+            atomic_hardlink(source, target)
+            return
+        except OSError:
+            pass  # another filesystem, or a file of another user (protected_hardlinks): copy
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(target)
+    try:
+        shutil.copyfile(source, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if hash_as(tmp, etag) != etag:
+            raise OSError(f"the copy of {source} does not hash to {etag}")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(target.parent)
+
+
+def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
+    """Sync the view from the (repaired) global cache, offline, keeping its link mode. We hold the view lock."""
+    from .apply import apply_sync
+    from .diff import SyncOptions, plan_sync
+    from .manifest import load_manifest
+
+    mode, notice = _link_mode(lock, global_cache)
+    opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=False, can_fetch=False)
+    plan, entry_plans = plan_sync(lock, load_manifest(lock.view), opts)
+    warnings = apply_sync(plan, entry_plans, load_manifest(lock.view), lock.view)
+    notes = ([notice] if notice else []) + warnings + [p.describe().replace("\n", " ") for p in plan.problems]
+    return mode, (FAILED if plan.problems else DONE), "; ".join(notes)

@@ -1,0 +1,427 @@
+"""Plan a repair: verify's findings + the disk -> a list of fixes (plain data), and what cannot be fixed, and why.
+
+The planner reads only (it hashes candidate copies of a blob before trusting them). The order of the fixes is
+the order the executor (linker/repair_apply.py) applies them:
+
+1. finish or roll back interrupted `linker migrate` runs;
+2. remove stale `.no_exist` markers and leftovers of interrupted runs;
+3. quarantine corrupt blobs (moved aside, never deleted);
+4. restore missing or quarantined global blobs from a verified copy the machine already has (another repo of the
+   global cache, the shared blob store, the view's own hardlinks or copies): content-addressed by etag;
+5. rewrite global snapshot links that are missing, absolute or CWD-relative (hub 0.13) as relative links;
+6. fetch from the Hub what no local copy can restore (online only);
+7. relink the view, as `linker sync` does (refs, project refs, blob and snapshot links).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diff import fetch_command
+from .hfcache import (
+    CacheRepo,
+    hash_as,
+    incomplete_etag,
+    link_etag,
+    quarantine_path,
+    repo_folders,
+    snapshot_link_target,
+    store_payloads_for,
+    tmp_etag,
+)
+from .inspect_view import ProgressFactory, VerifyReport, pinned_files, verify
+from .lockfile import Entry, Lockfile
+from .plan import MISSING, Action
+from .problems import (
+    BAD_REF,
+    CORRUPT,
+    DANGLING,
+    GLOBAL,
+    JOURNAL,
+    LEFTOVER,
+    LINK_FORM,
+    MISSING_FILE,
+    NOT_SYNCED,
+    PROJECT_REF,
+    SIZE,
+    STALE_NO_EXIST,
+    VIEW,
+    WARNING,
+    WRONG_BLOB,
+    Finding,
+)
+
+# Fix kinds, in the order they are applied.
+RECOVER = "recover-journal"
+REMOVE_MARKER = "remove-marker"
+REMOVE_LEFTOVER = "remove-leftover"
+QUARANTINE = "quarantine"
+DROP_NAME = "drop-name"  # another hardlink name of a quarantined blob: its data stays in quarantine
+RESTORE = "restore-blob"
+GLOBAL_LINK = "global-link"
+FETCH = "fetch"
+RELINK = "relink-view"
+ORDER = (RECOVER, REMOVE_MARKER, REMOVE_LEFTOVER, QUARANTINE, DROP_NAME, RESTORE, GLOBAL_LINK, FETCH, RELINK)
+
+#: view findings the final relink (sync) fixes
+VIEW_KINDS = {NOT_SYNCED, MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, BAD_REF, PROJECT_REF, SIZE, CORRUPT}
+#: leftovers in the global cache other than blob temp files are removed only when this old (another process may
+#: be about to rename them)
+LEFTOVER_MIN_AGE = 600.0
+
+
+@dataclass(frozen=True)
+class Fix(Action):
+    """One fix. `path` is the absolute path acted on; `target` the destination, source or link text."""
+
+    etag: str = ""
+    lock: str = ""  # the blob lock to hold (huggingface_hub's `.locks/<repo>/<etag>.lock`)
+    paths: tuple[str, ...] = ()  # FETCH: repo paths (empty: the whole revision)
+    revision: str = ""
+    finding: str = ""  # the finding kind this fixes
+
+    def describe(self) -> str:
+        k = self.kind
+        if k == RECOVER:
+            return f"resume or roll back the interrupted migrate {self.path}"
+        if k == REMOVE_MARKER:
+            return f"remove the stale marker {self.path}"
+        if k == REMOVE_LEFTOVER:
+            return f"remove the leftover {self.path}"
+        if k == QUARANTINE:
+            return f"quarantine the corrupt blob {self.path} -> {self.target}"
+        if k == DROP_NAME:
+            return f"drop {self.path}, a second name of that corrupt blob (its data stays in quarantine)"
+        if k == RESTORE:
+            return f"restore {self.path} from {self.target} ({self.mode}; hash verified)"
+        if k == GLOBAL_LINK:
+            return f"link {self.path} -> {self.target} ({self.reason})"
+        if k == FETCH:
+            what = f"{len(self.paths)} file(s)" if self.paths else "the revision"
+            return f"fetch {what} of {self.repo}@{self.revision[:12]} from the Hub"
+        if k == RELINK:
+            return f"relink {self.repo}: {self.target} ({self.reason})"
+        return f"{k} {self.path}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", (), 0) or k in ("kind",)}
+
+
+@dataclass
+class RepairPlan:
+    view: Path
+    global_cache: Path
+    fixes: list[Fix] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # what cannot be fixed, and why
+    before: VerifyReport | None = None
+    online: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.fixes
+
+    def ordered(self) -> list[Fix]:
+        rank = {k: i for i, k in enumerate(ORDER)}
+        return sorted(self.fixes, key=lambda f: rank.get(f.kind, len(ORDER)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fixes": [f.to_json() for f in self.ordered()],
+            "unfixable": [p.to_json() for p in self.problems],
+            "notices": self.notices,
+        }
+
+
+def utc_stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
+def _ident(path: str | Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def plan_repair(
+    lock: Lockfile,
+    global_cache: Path,
+    *,
+    online: bool,
+    hash_blobs: bool = True,
+    progress: ProgressFactory | None = None,
+    workers: int | None = None,
+) -> RepairPlan:
+    report = verify(lock, global_cache, full=hash_blobs, global_blobs=True, progress=progress, workers=workers)
+    plan = RepairPlan(lock.view, global_cache, before=report, online=online)
+    stamp = utc_stamp()
+    findings = report.findings
+    by_label = {e.label: e for e in lock.entries}
+
+    # 1. interrupted migrate runs (listed when the migrate package can list them; always attempted on apply)
+    for f in findings:
+        if f.kind == JOURNAL:
+            plan.fixes.append(Fix(RECOVER, "", "", f.where, reason="interrupted migrate", finding=JOURNAL))
+
+    # 2. stale markers and leftovers
+    for f in findings:
+        if f.kind == STALE_NO_EXIST:
+            plan.fixes.append(Fix(REMOVE_MARKER, f.repo, "", f.where, finding=f.kind, reason=f.scope))
+        elif f.kind == LEFTOVER:
+            _plan_leftover(plan, f, by_label.get(f.repo))
+
+    # 3. corrupt blobs: every name of the bad file (global blob, the view's hardlink or copy) is moved aside
+    bad: set[tuple[int, int]] = set()
+    corrupt = [f for f in findings if f.kind == CORRUPT or (f.kind == SIZE and not hash_blobs)]
+    quarantined: set[tuple[int, int]] = set()
+    for f in corrupt:
+        entry = by_label.get(f.repo)
+        ident = _ident(f.where)
+        if entry is None or ident is None or not f.etag:
+            continue
+        bad.add(ident)
+        if ident in quarantined:
+            continue
+        quarantined.add(ident)
+        _plan_quarantine(plan, entry, f, ident, global_cache, stamp)
+
+    # 4-6. every pinned file's blob and snapshot link in the global cache
+    fetch: dict[str, list[str] | None] = {}
+    restored: dict[str, Fix | None] = {}  # etag -> the restore fix (None: no verified copy here)
+    for entry in lock.entries:
+        _plan_global_entry(plan, entry, global_cache, bad, restored, fetch)
+    for label, paths in fetch.items():
+        entry = by_label[label]
+        if online:
+            plan.fixes.append(
+                Fix(FETCH, label, "", "", paths=tuple(paths or ()), revision=entry.revision, finding=MISSING)
+            )
+        else:
+            shown = ", ".join(sorted(paths)[:3]) + ("…" if paths and len(paths) > 3 else "") if paths else ""
+            includes = "".join(f" --include {p}" for p in sorted(paths or [])[:20])
+            cmd = fetch_command(entry) + (includes if paths and len(paths) <= 20 else "")
+            plan.problems.append(
+                Finding(
+                    MISSING,
+                    label,
+                    shown,
+                    "no copy of "
+                    + (f"{len(paths)} file(s)" if paths else f"revision {entry.revision[:12]}")
+                    + " is left on this machine, and repair is offline",
+                    fix=f"{cmd} (online), then linker repair",
+                    scope=GLOBAL,
+                    revision=entry.revision,
+                )
+            )
+
+    # 7. the view: one relink (a sync) fixes refs, project refs, and every blob and snapshot link
+    for f in findings:
+        if f.kind in VIEW_KINDS and (f.scope == VIEW or f.kind == PROJECT_REF) and f.severity != WARNING:
+            what = f.path or "the entry"
+            plan.fixes.append(Fix(RELINK, f.repo, "", f.where, target=what, reason=f.kind, finding=f.kind))
+    if any(x.kind in (RESTORE, FETCH, GLOBAL_LINK, QUARANTINE) for x in plan.fixes) and not any(
+        x.kind == RELINK for x in plan.fixes
+    ):
+        plan.fixes.append(Fix(RELINK, "", "", str(lock.view), target="the view", reason="after the global fixes"))
+    for f in findings:
+        if f.kind == PROJECT_REF and f.severity == WARNING:
+            plan.notices.append(f"note: {f.repo}: {f.detail}")
+    return plan
+
+
+def _plan_leftover(plan: RepairPlan, f: Finding, entry: Entry | None) -> None:
+    name = os.path.basename(f.where)
+    etag = incomplete_etag(name) or tmp_etag(name)
+    lock = ""
+    if f.scope == GLOBAL:
+        if etag and entry is not None and os.path.basename(os.path.dirname(f.where)) == "blobs":
+            lock = str(CacheRepo(plan.global_cache, entry.id, entry.type).lock_path(etag))
+        else:
+            try:
+                age = time.time() - os.lstat(f.where).st_mtime
+            except OSError:
+                return
+            if age < LEFTOVER_MIN_AGE:
+                plan.notices.append(f"note: kept {f.where}: it is recent, another process may be using it")
+                return
+    plan.fixes.append(Fix(REMOVE_LEFTOVER, f.repo, "", f.where, lock=lock, etag=etag or "", finding=LEFTOVER))
+
+
+def _plan_quarantine(
+    plan: RepairPlan, entry: Entry, f: Finding, ident: tuple[int, int], global_cache: Path, stamp: str
+) -> None:
+    g = CacheRepo(global_cache, entry.id, entry.type)
+    v = CacheRepo(plan.view, entry.id, entry.type)
+    names: list[tuple[str, CacheRepo]] = []
+    for repo, path in ((g, os.path.realpath(g.blob(f.etag))), (v, str(v.blob(f.etag)))):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == ident and path not in (n for n, _ in names):
+            names.append((path, repo))
+    if not names:  # the file is elsewhere (the view resolves through an unexpected link): move it by its own name
+        names.append((f.where, g if f.scope == GLOBAL else v))
+    first, repo = names[0]
+    dest = quarantine_path(repo.path, f.etag, stamp)
+    lock = str(g.lock_path(f.etag)) if repo is g else ""
+    plan.fixes.append(
+        Fix(QUARANTINE, f.repo, repo.folder, first, target=str(dest), etag=f.etag, lock=lock, finding=CORRUPT)
+    )
+    for other, orepo in names[1:]:
+        plan.fixes.append(Fix(DROP_NAME, f.repo, orepo.folder, other, target=first, etag=f.etag, finding=CORRUPT))
+
+
+def _plan_global_entry(
+    plan: RepairPlan,
+    entry: Entry,
+    global_cache: Path,
+    bad: set[tuple[int, int]],
+    restored: dict[str, Fix | None],
+    fetch: dict[str, list[str] | None],
+) -> None:
+    """Make sure the global cache holds every pinned file of `entry`: blob present and sound, relative link."""
+    g = CacheRepo(global_cache, entry.id, entry.type)
+    v = CacheRepo(plan.view, entry.id, entry.type)
+    rev = entry.revision
+    files, listing = pinned_files(entry, g, v)
+    if listing == "none":
+        fetch[entry.label] = None
+        return
+    for path, pf in files.items():
+        etag = pf.etag or g.blob_of(rev, path) or v.blob_of(rev, path)
+        gp = g.snapshot_file(rev, path)
+        if etag is None:
+            if not os.path.exists(gp) and not os.path.exists(v.snapshot_file(rev, path)):
+                _want_fetch(fetch, entry.label, path)
+            continue
+        if os.path.lexists(gp) and not os.path.islink(gp):
+            continue  # a cache written without symlinks: the snapshot file is the data; never touch it
+        gblob = g.blob(etag)
+        ident = _ident(gblob)
+        if ident is None or ident in bad or (pf.size is not None and os.stat(gblob).st_size != pf.size):
+            if etag not in restored:
+                restored[etag] = _plan_restore(plan, entry, g, v, etag, pf.size, bad)
+            if restored[etag] is None:
+                _want_fetch(fetch, entry.label, path)
+                continue
+        want = snapshot_link_target(path, etag)
+        try:
+            current = os.readlink(gp)
+        except OSError:
+            current = None
+        if current == want:
+            continue
+        if current is not None and link_etag(current) not in (None, etag):
+            continue  # the global snapshot says another blob than the lock: sync reports it (`linker lock`)
+        reason = (
+            "missing"
+            if current is None
+            else (
+                "hub 0.13 absolute link" if os.path.isabs(current) else "not the relative link huggingface_hub writes"
+            )
+        )
+        plan.fixes.append(
+            Fix(
+                GLOBAL_LINK,
+                entry.label,
+                g.folder,
+                str(gp),
+                target=want,
+                etag=etag,
+                reason=reason,
+                lock=str(g.lock_path(etag)),
+                finding=LINK_FORM,
+            )
+        )
+
+
+def _want_fetch(fetch: dict[str, list[str] | None], label: str, path: str) -> None:
+    if label in fetch and fetch[label] is None:
+        return
+    fetch.setdefault(label, []).append(path)  # type: ignore[union-attr]
+
+
+def _plan_restore(
+    plan: RepairPlan,
+    entry: Entry,
+    g: CacheRepo,
+    v: CacheRepo,
+    etag: str,
+    size: int | None,
+    bad: set[tuple[int, int]],
+) -> Fix | None:
+    """A restore of `g/blobs/<etag>` from the first local copy whose content hashes to `etag`, or None."""
+    target = g.blob(etag)
+    for source in _candidates(plan.global_cache, v, etag):
+        ident = _ident(source)
+        if ident is None or ident in bad:
+            continue
+        try:
+            if size is not None and os.stat(source).st_size != size:
+                continue
+            if hash_as(source, etag) != etag:
+                bad.add(ident)
+                continue
+        except (OSError, ValueError):
+            continue
+        mode = "hardlink" if _same_dev(source, target) else "copy"
+        fix = Fix(
+            RESTORE,
+            entry.label,
+            g.folder,
+            str(target),
+            target=source,
+            mode=mode,
+            etag=etag,
+            lock=str(g.lock_path(etag)),
+            finding=DANGLING,
+        )
+        plan.fixes.append(fix)
+        return fix
+    return None
+
+
+def _same_dev(a: str, b: Path) -> bool:
+    cur = b
+    while not cur.exists() and cur.parent != cur:
+        cur = cur.parent
+    try:
+        return os.stat(a).st_dev == os.stat(cur).st_dev
+    except OSError:
+        return False
+
+
+def _candidates(global_cache: Path, v: CacheRepo, etag: str) -> Iterable[str]:
+    """Real files that may hold blob `etag`: the view's own hardlink or copy, any repo of the global cache,
+    the shared blob store. Each is hash-verified by the caller before it is trusted."""
+    seen: set[str] = set()
+
+    def fresh(p: str) -> bool:
+        if p in seen:
+            return False
+        seen.add(p)
+        return True
+
+    vb = v.blob(etag)
+    try:
+        if stat.S_ISREG(os.lstat(vb).st_mode) and fresh(str(vb)):
+            yield str(vb)
+    except OSError:
+        pass
+    for _type, _id, folder in repo_folders(global_cache):
+        p = folder / "blobs" / etag
+        if os.path.exists(p) and fresh(real := os.path.realpath(p)):
+            yield real
+    for payload in store_payloads_for(global_cache, etag):
+        real = os.path.realpath(payload)
+        if fresh(real):
+            yield real
