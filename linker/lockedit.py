@@ -456,6 +456,8 @@ def _update_item(text: str, item: yaml.Node, fields: dict[str, Any]) -> list[_Sp
             continue
         if name in pairs:
             k, v = pairs[name]
+            if value is not None and _load_node(v) == value:
+                continue  # unchanged: keep the user's spelling (quotes, flow or block style)
             if value is None:
                 if (
                     k.start_mark.index <= dash + 1
@@ -509,8 +511,11 @@ def _rerender_item(text: str, item: yaml.Node, fields: dict[str, Any]) -> _Splic
 
 
 def _load_item(text: str, item: yaml.Node) -> dict[str, Any]:
-    constructor = yaml.constructor.SafeConstructor()
-    return constructor.construct_document(item)
+    return _load_node(item)
+
+
+def _load_node(node: yaml.Node) -> Any:
+    return yaml.constructor.SafeConstructor().construct_document(node)
 
 
 def _append(text: str, entries: list[dict[str, Any]]) -> str:
