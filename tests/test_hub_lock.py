@@ -27,8 +27,7 @@ from tests.hubhelpers import (
     push,
     sleeps,
 )
-from tests.hubserver import HubServer
-from tests.hubserver.pytest_plugin import make_hub_env
+from tests.hubserver import HubServer, HubStore
 
 REPO = "acme/tiny"
 
@@ -176,7 +175,6 @@ def test_hf_endpoint_selects_the_hub(project, hub_store, hub, hub_env, tmp_path)
     """HF_ENDPOINT (a mirror, a company proxy) decides which Hub answers; the other one sees no request."""
     push(hub_store, REPO)
     mirror_store_root = tmp_path / "mirror-store"
-    from tests.hubserver import HubStore
 
     mirror_store = HubStore(mirror_store_root)
     mirror_sha = push(mirror_store, REPO, seed=7)
