@@ -442,3 +442,17 @@ def store_payloads_for(cache: Path, etag: str) -> list[Path]:
                 if payload.is_file() and not payload.is_symlink():
                     out.append(payload)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# linker migrate's bookkeeping in a global cache (under `.locks/`, which `scan_cache_dir` skips)
+
+
+def migrate_journal_dir(cache: Path) -> Path:
+    """Where `linker migrate` keeps the journal of a run in progress: `<cache>/.locks/linker-migrate/`."""
+    return cache / ".locks" / "linker-migrate"
+
+
+def migrate_lock_path(cache: Path) -> Path:
+    """The lock one `linker migrate` (or its recovery) holds on a global cache."""
+    return cache / ".locks" / "linker-migrate.lock"

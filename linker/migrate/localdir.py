@@ -1,0 +1,83 @@
+"""`hf download --local-dir` folders: `.cache/huggingface/download/<path>.metadata` gives each file's commit and
+blob name (hub >= 0.23, shared/reference/hf-cache.md §5). A file modified after its download (the mtime rule) is
+not the Hub's file, so the folder is then not exactly that commit.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..hfcache import SHA40, check_repo_id, etag_kind
+from .units import LOCAL_DIR, Unit, scan_files, special_kind
+
+
+def is_local_dir(d: Path) -> bool:
+    return (d / ".cache" / "huggingface" / "download").is_dir()
+
+
+def _read_metadata(meta: Path) -> tuple[str, str, float] | None:
+    try:
+        st = os.lstat(meta)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 4096:
+            return None
+        lines = meta.read_text(errors="replace").splitlines()
+        commit, etag, ts = lines[0].strip(), lines[1].strip(), float(lines[2].strip())
+    except (OSError, IndexError, ValueError):
+        return None
+    if not SHA40.fullmatch(commit) or etag_kind(etag) is None:
+        return None
+    return commit, etag, ts
+
+
+def local_dir_unit(d: Path) -> Unit:
+    unit = Unit(LOCAL_DIR, d)
+    cand = f"{d.parent.name}/{d.name}"
+    if check_repo_id(cand) is None:
+        unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
+    scan_files(unit, d)
+    download = d / ".cache" / "huggingface" / "download"
+    _check_bookkeeping(unit, d / ".cache" / "huggingface")
+    commits: set[str] = set()
+    untrusted: list[str] = []
+    for rel, f in unit.files.items():
+        meta = download.joinpath(*rel.split("/")).with_name(rel.rsplit("/", 1)[-1] + ".metadata")
+        parsed = _read_metadata(meta) if os.path.lexists(meta) else None
+        if parsed is None:
+            untrusted.append(f"{rel} has no valid metadata")
+            continue
+        commit, etag, ts = parsed
+        if f.alias is not None:
+            untrusted.append(f"{rel} is a symlink")
+            continue
+        if os.stat(f.abspath).st_mtime - 1 > ts:
+            untrusted.append(f"{rel} was edited after its download (mtime rule): not the Hub's file")
+            continue
+        f.etag, f.lfs, f.origin = etag, etag_kind(etag) == "sha256", "metadata"
+        f.sidecars = (meta, meta.with_suffix(".lock"))
+        commits.add(commit)
+    if len(commits) == 1 and not untrusted:
+        unit.revision = commits.pop()
+        unit.revision_reason = "local-dir metadata"
+        tree = d / ".cache" / "huggingface" / "trees" / f"{unit.revision}.json"
+        if os.path.isfile(tree) and not os.path.islink(tree):
+            unit.trees[unit.revision] = tree
+    elif len(commits) > 1:
+        unit.notes.append(f"the metadata names {len(commits)} commits ({', '.join(sorted(c[:12] for c in commits))})")
+    if untrusted:
+        unit.notes.append("not exactly the downloaded commit: " + "; ".join(untrusted[:3]))
+    return unit
+
+
+def _check_bookkeeping(unit: Unit, hf_dir: Path) -> None:
+    """`.cache/huggingface` is read for metadata: refuse links and special files in it."""
+    for dirpath, dirnames, filenames in os.walk(hf_dir):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
+                unit.unsafe.append(f"{p}: symlink in the download metadata; not followed")
+            elif kind := special_kind(st.st_mode):
+                unit.unsafe.append(f"{p}: {kind} in the download metadata; refused")
+        dirnames[:] = [n for n in dirnames if not os.path.islink(os.path.join(dirpath, n))]

@@ -1,0 +1,510 @@
+"""The migrate plan, as plain data: what moves where, how many bytes, which revision and why.
+
+`build_plan` hashes every file (in parallel, streaming), decides revisions (revision.py) and turns the units into
+`Item`s of small operations. The executor applies them; the journal stores the plan as JSON so that an
+interrupted run can be finished by `recover`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..hashpool import Digest, hash_many
+from ..hfcache import (
+    SHA40,
+    CacheRepo,
+    TreeFile,
+    etag_kind,
+    read_ref,
+    read_tree,
+    snapshot_link_target,
+    tree_json,
+)
+from ..plan import Problem
+from .remote import Remote
+from .revision import Resolved, etag_of, guess_lfs, needed_kind, resolve
+from .units import FOLDER, HF_CACHE, LOCAL_DIR, ST_LEGACY, SourceFile, Unit
+
+MOVE, COPY, HARDLINK = "move", "copy", "hardlink"
+MODES = (MOVE, COPY, HARDLINK)
+# Blob operations.
+OP_DEDUPE = "dedupe"  # the global cache already has this blob: verify it, then drop the source copy (move mode)
+# Problem kinds.
+UNSAFE = "unsafe-source"
+INCOMPLETE = "incomplete"
+CORRUPT = "corrupt"
+UNRESOLVED = "unresolved"
+
+
+@dataclass
+class BlobOp:
+    """Put one blob in the global cache from a source file."""
+
+    etag: str
+    size: int
+    src: str  # a regular file with the bytes
+    dst: str  # <global>/<repo>/blobs/<etag>
+    lock: str  # huggingface_hub's lock for that blob
+    op: str  # move | copy | hardlink | dedupe
+    ident: list[int] = field(default_factory=list)  # st_dev, st_ino, st_size, st_mtime_ns when hashed
+    remove_src: bool = False  # drop the source once the blob is in place and verified
+    cross_device: bool = False
+    leave_link: str = ""  # hf-cache: the old repo blob path, turned into a link to dst
+    sidecars: list[str] = field(default_factory=list)  # bookkeeping removed once the source is gone
+    aliases: list[str] = field(default_factory=list)  # symlinks in the source that named it, removed likewise
+
+
+@dataclass
+class LinkOp:
+    path: str  # a snapshot entry
+    target: str  # relative `../../blobs/<etag>`
+
+
+@dataclass
+class RefOp:
+    path: str
+    revision: str
+    reason: str
+
+
+@dataclass
+class TreeOp:
+    path: str
+    content: str
+
+
+@dataclass
+class Item:
+    """One repo migrated into the global cache."""
+
+    kind: str
+    source: str
+    repo_id: str
+    repo_type: str
+    revisions: list[str]
+    reason: str  # why this revision
+    local: bool = False
+    id_reason: str = ""
+    files: int = 0
+    size: int = 0
+    blobs: list[BlobOp] = field(default_factory=list)
+    links: list[LinkOp] = field(default_factory=list)  # in the global cache
+    relinks: list[LinkOp] = field(default_factory=list)  # in the old place (hf-cache: it becomes a view)
+    refs: list[RefOp] = field(default_factory=list)
+    trees: list[TreeOp] = field(default_factory=list)
+    prune: list[str] = field(default_factory=list)  # source folders whose empty directories are removed
+    notes: list[str] = field(default_factory=list)
+    lock_entry: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.repo_id if self.repo_type == "model" else f"{self.repo_type}:{self.repo_id}"
+
+    def bytes_by_op(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for b in self.blobs:
+            key = "copy" if b.op == MOVE and b.cross_device else b.op
+            out[key] = out.get(key, 0) + b.size
+        return out
+
+
+@dataclass
+class MigratePlan:
+    global_cache: str
+    mode: str
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    lock_path: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MigratePlan:
+        items = []
+        for it in data.get("items", []):
+            it = dict(it)
+            it["blobs"] = [BlobOp(**b) for b in it.get("blobs", [])]
+            it["links"] = [LinkOp(**x) for x in it.get("links", [])]
+            it["relinks"] = [LinkOp(**x) for x in it.get("relinks", [])]
+            it["refs"] = [RefOp(**x) for x in it.get("refs", [])]
+            it["trees"] = [TreeOp(**x) for x in it.get("trees", [])]
+            items.append(Item(**it))
+        return cls(
+            global_cache=data["global_cache"],
+            mode=data["mode"],
+            items=items,
+            problems=[Problem(**p) for p in data.get("problems", [])],
+            notices=list(data.get("notices", [])),
+            lock_path=data.get("lock_path", ""),
+        )
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(b.size for it in self.items for b in it.blobs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hashing
+
+
+def hash_units(
+    units: list[Unit], *, online: bool, on_bytes: Callable[[int], None] | None = None
+) -> tuple[dict[str, Digest], int]:
+    """Hash every distinct source file once, with the digests each needs. Returns (digests, bytes to hash)."""
+    kinds: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}
+    for unit in units:
+        for f in unit.all_files():
+            if f.origin == "view":
+                continue
+            key = str(f.abspath)
+            k = needed_kind(unit, f, online)
+            kinds.setdefault(key, set()).update({"sha256", "sha1"} if k == "both" else {k})
+            sizes[key] = f.size
+    items = [(key, key, "both" if len(ks) == 2 else next(iter(ks))) for key, ks in kinds.items()]
+    result = hash_many(items, on_bytes=on_bytes)
+    digests: dict[str, Digest] = {}
+    for unit in units:
+        for f in unit.all_files():
+            r = result.get(str(f.abspath))
+            if isinstance(r, OSError):
+                unit.problems.append(f"cannot read {f.abspath}: {r.strerror}")
+            elif r is not None:
+                digests[str(f.abspath)] = r
+    # A claimed blob name that does not match: the file is not what the metadata says; hash it as unknown.
+    redo: dict[str, str] = {}
+    for unit in units:
+        if unit.kind == HF_CACHE:
+            continue
+        for f in unit.all_files():
+            d = digests.get(str(f.abspath))
+            if f.etag and d is not None and etag_of(d, etag_kind(f.etag) == "sha256") != f.etag:
+                unit.notes.append(f"{f.path}: content does not match its {f.origin} ({f.etag[:12]}); not trusted")
+                f.etag, f.lfs, f.origin = None, None, ""
+                redo[str(f.abspath)] = "both" if online else ("sha256" if guess_lfs(unit, f) else "sha1")
+    if redo:
+        for key, r in hash_many([(k, k, kind) for k, kind in redo.items()]).items():
+            if isinstance(r, Digest):
+                digests[str(key)] = r
+    return digests, sum(sizes.values())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Building the plan
+
+
+@dataclass
+class Options:
+    global_cache: Path
+    mode: str = MOVE
+    repo_id: str | None = None
+    repo_type: str = "model"
+    revision: str | None = None
+    lock_path: Path | None = None  # --lock: the project_cache.yaml to update
+
+
+def apply_overrides(units: list[Unit], opts: Options) -> None:
+    """--id, --type and --revision name one model: refuse them when the sources hold several."""
+    live = [u for u in units if not u.unsafe and u.kind != HF_CACHE]
+    if (opts.repo_id or opts.revision) and (len(live) != 1 or any(u.kind == HF_CACHE for u in units)):
+        what = "--id" if opts.repo_id else "--revision"
+        raise ConfigError(f"{what} names one model, but the sources hold {len(units)}: migrate them one at a time")
+    for u in units:
+        if u.kind != HF_CACHE:
+            u.repo_type = opts.repo_type
+        if opts.repo_id and u in live:
+            u.ids, u.id_reason = [opts.repo_id], "--id"
+
+
+def build_plan(
+    units: list[Unit],
+    opts: Options,
+    *,
+    remote: Remote | None,
+    on_bytes: Callable[[int], None] | None = None,
+    digests: dict[str, Digest] | None = None,
+) -> MigratePlan:
+    plan = MigratePlan(global_cache=str(opts.global_cache), mode=opts.mode)
+    if opts.lock_path is not None:
+        plan.lock_path = str(opts.lock_path)
+    usable = [u for u in units if not u.unsafe and not u.problems]
+    if digests is None:
+        digests, _ = hash_units(usable, online=remote is not None, on_bytes=on_bytes)
+    for unit in units:
+        label = unit.label
+        for msg in unit.unsafe:
+            plan.problems.append(Problem(UNSAFE, label, str(unit.root), msg, fix="remove or fix it, then rerun"))
+        if unit.unsafe:
+            continue
+        for msg in unit.problems:
+            kind = INCOMPLETE if "incomplete" in msg or "git-lfs" in msg else UNRESOLVED
+            plan.problems.append(Problem(kind, label, str(unit.root), msg))
+        if unit.problems:
+            continue
+        if unit.kind == HF_CACHE:
+            item = _plan_cache_unit(unit, digests, opts, remote, plan)
+        else:
+            res = resolve(unit, digests, remote=remote, revision=opts.revision)
+            if res.problem is not None:
+                kind, msg = res.problem
+                plan.problems.append(Problem(kind, label, str(unit.root), msg, fix=_fix_for(kind, unit)))
+                continue
+            item = _plan_folder_unit(unit, res, digests, opts, remote)
+        if item is not None:
+            plan.items.append(item)
+    return plan
+
+
+def _fix_for(kind: str, unit: Unit) -> str:
+    if kind in ("ambiguous-id", "unknown-id"):
+        return f"linker migrate {unit.root} --id ORG/NAME"
+    return ""
+
+
+def _dev_of(path: Path) -> int | None:
+    cur = path
+    while True:
+        try:
+            return os.stat(cur).st_dev
+        except OSError:
+            if cur.parent == cur:
+                return None
+            cur = cur.parent
+
+
+class _Blobs:
+    """Blob operations of one item, one per (etag, source file)."""
+
+    def __init__(self, repo: CacheRepo, mode: str) -> None:
+        self.repo, self.mode = repo, mode
+        self.ops: dict[str, BlobOp] = {}  # etag -> the op that creates the blob
+        self.extra: list[BlobOp] = []  # further sources of an etag already planned
+        self.by_src: dict[str, BlobOp] = {}
+        self.gdev = _dev_of(repo.path)
+
+    def add(self, f: SourceFile, etag: str, *, leave_link: Path | None = None) -> BlobOp | None:
+        src = str(f.abspath)
+        if src in self.by_src:  # the same bytes under several names (an alias link, a blob shared by snapshots)
+            op = self.by_src[src]
+            if f.alias is not None and str(f.alias) not in op.aliases:
+                op.aliases.append(str(f.alias))
+            return op
+        dst = self.repo.blob(etag)
+        if os.path.realpath(src) == os.path.realpath(dst):
+            return None  # the blob itself (an hf-cache merged in place)
+        remove = self.mode == MOVE and not f.shared
+        if etag in self.ops or os.path.lexists(dst):
+            op_kind = OP_DEDUPE  # created earlier in this run, or already in the global cache
+        elif f.shared:
+            op_kind = HARDLINK if self.mode != COPY else COPY  # a shared-store payload is never moved
+        else:
+            op_kind = self.mode
+        op = BlobOp(
+            etag=etag, size=f.size, src=src, dst=str(dst), lock=str(self.repo.lock_path(etag)), op=op_kind,
+            ident=list(f.ident), remove_src=remove and op_kind in (MOVE, OP_DEDUPE),
+            cross_device=op_kind == MOVE and _dev_of(f.abspath) != self.gdev,
+            leave_link=str(leave_link) if leave_link and self.mode == MOVE else "",
+            sidecars=[str(s) for s in f.sidecars] if remove else [],
+            aliases=[str(f.alias)] if f.alias is not None and remove else [],
+        )  # fmt: skip
+        if op_kind == OP_DEDUPE:
+            self.extra.append(op)
+        else:
+            self.ops[etag] = op
+        self.by_src[src] = op
+        return op
+
+    def all(self) -> list[BlobOp]:
+        return list(self.ops.values()) + self.extra
+
+
+def _link_ops(repo: CacheRepo, revision: str, etags: dict[str, str], item: Item) -> None:
+    for path, etag in sorted(etags.items()):
+        p = repo.snapshot_file(revision, path)
+        target = snapshot_link_target(path, etag)
+        try:
+            current = os.readlink(p)
+        except OSError:
+            if os.path.lexists(p):
+                item.notes.append(f"{p} is a real file in the global cache; left as is")
+                continue
+            item.links.append(LinkOp(str(p), target))
+            continue
+        if current == target:
+            continue
+        if current.rsplit("/", 1)[-1] == etag:
+            continue  # same blob, another link form (repair rewrites those)
+        item.notes.append(f"{p} already links to another blob ({current.rsplit('/', 1)[-1][:12]}); left as is")
+
+
+def _ref_ops(repo: CacheRepo, revision: str, wanted: list[tuple[str, bool]], item: Item, remote: Remote | None) -> None:
+    for name, forced in wanted:
+        path = repo.ref(name)
+        current = read_ref(path)
+        cur = current.strip() if current is not None else None
+        if current == revision:
+            continue
+        if cur is None or cur == revision:
+            item.refs.append(RefOp(str(path), revision, "the cache had no such ref" if cur is None else "normalised"))
+        elif forced:
+            item.refs.append(RefOp(str(path), revision, f"the Hub's {name} is this commit (was {cur[:12]})"))
+        elif (
+            remote is not None
+            and SHA40.fullmatch(cur)
+            and remote.is_ahead(item.repo_id, item.repo_type, name, revision, cur)
+        ):
+            item.refs.append(RefOp(str(path), revision, f"moves {name} forward from {cur[:12]} (Hub history)"))
+        else:
+            item.notes.append(
+                f"kept the global refs/{name} = {cur[:12]}: not moving a branch backwards to {revision[:12]}"
+            )
+
+
+def _plan_folder_unit(
+    unit: Unit, res: Resolved, digests: dict[str, Digest], opts: Options, remote: Remote | None
+) -> Item:
+    assert res.repo_id is not None and res.revision is not None
+    repo = CacheRepo(opts.global_cache, res.repo_id, unit.repo_type)
+    item = Item(
+        kind=unit.kind, source=str(unit.root), repo_id=res.repo_id, repo_type=unit.repo_type,
+        revisions=[res.revision], reason=res.reason, local=res.local, id_reason=res.id_reason,
+        files=len(unit.files), size=sum(f.size for f in unit.files.values()), notes=list(unit.notes) + res.notes,
+    )  # fmt: skip
+    blobs = _Blobs(repo, opts.mode)
+    for path in sorted(unit.files, key=lambda p: (unit.files[p].alias is not None, p)):
+        blobs.add(unit.files[path], res.etags[path])
+    for f in unit.extra:
+        d = digests.get(str(f.abspath))
+        if d is not None:
+            e = f.etag if f.etag else etag_of(d, guess_lfs(unit, f))
+            if e:
+                blobs.add(f, e)
+    item.blobs = blobs.all()
+    _link_ops(repo, res.revision, res.etags, item)
+    refs = list(res.refs)
+    if res.local:
+        # A local revision is nobody's branch: no refs/main. A ref of our own keeps `hf cache prune` off it.
+        refs = [(f"linker/migrated-{res.revision[:12]}", True)]
+    _ref_ops(repo, res.revision, refs, item, remote)
+    if not os.path.exists(repo.tree(res.revision)):
+        tree = _complete_tree(unit, res)
+        if tree is not None:
+            item.trees.append(TreeOp(str(repo.tree(res.revision)), tree))
+    if opts.mode == MOVE and unit.kind in (FOLDER, ST_LEGACY, LOCAL_DIR):
+        item.prune.append(str(unit.root))
+    item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local)
+    return item
+
+
+def _complete_tree(unit: Unit, res: Resolved) -> str | None:
+    """A `trees/<rev>.json` to write, only when the snapshot holds every file of the commit (else offline
+    `snapshot_download` would raise IncompleteSnapshotError)."""
+    assert res.revision is not None
+    listing: dict[str, TreeFile] | None = None
+    text: str | None = None
+    if res.revision in unit.trees:
+        listing = read_tree(unit.trees[res.revision])
+        if listing is not None:
+            text = unit.trees[res.revision].read_text()
+    elif res.hub_tree is not None:
+        listing = res.hub_tree
+        text = tree_json(res.hub_tree)
+    if listing is None or set(listing) != set(res.etags):
+        return None
+    if any(listing[p].etag != e for p, e in res.etags.items()):
+        return None
+    return text
+
+
+def _lock_entry(repo_id: str, repo_type: str, revision: str, local: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": repo_id, "revision": revision}
+    if repo_type != "model":
+        entry["type"] = repo_type
+    if local:
+        entry["local"] = True
+    return entry
+
+
+def _plan_cache_unit(
+    unit: Unit, digests: dict[str, Digest], opts: Options, remote: Remote | None, plan: MigratePlan
+) -> Item | None:
+    repo_id = unit.ids[0]
+    assert unit.repo_path is not None
+    repo = CacheRepo(opts.global_cache, repo_id, unit.repo_type)
+    old = unit.repo_path
+    mode = MOVE if unit.in_place else opts.mode
+    item = Item(
+        kind=HF_CACHE, source=str(old), repo_id=repo_id, repo_type=unit.repo_type,
+        revisions=sorted(unit.snapshots), reason="the cache's snapshot names", id_reason=unit.id_reason,
+        notes=list(unit.notes),
+    )  # fmt: skip
+    blobs = _Blobs(repo, mode)
+    bad: set[str] = set()
+
+    def etag_for(f: SourceFile) -> str | None:
+        if f.origin == "view":
+            return f.etag
+        d = digests.get(str(f.abspath))
+        if d is None:
+            return None
+        if f.etag:
+            if etag_of(d, etag_kind(f.etag) == "sha256") != f.etag:
+                if f.etag not in bad:
+                    bad.add(f.etag)
+                    detail = f"content does not match its name {f.etag[:12]}; left in place"
+                    plan.problems.append(Problem(CORRUPT, item.label, str(f.abspath), detail, fix="linker repair"))
+                return None
+            return f.etag
+        return etag_of(d, guess_lfs(unit, f))
+
+    snapshots: dict[str, dict[str, str]] = {}
+    for rev, files in sorted(unit.snapshots.items()):
+        etags: dict[str, str] = {}
+        for path, f in sorted(files.items()):
+            etag = etag_for(f)
+            if etag is None:
+                continue
+            etags[path] = etag
+            item.files += 1
+            item.size += f.size
+            if f.origin != "view":
+                leave = f.leave_link
+                if leave is None and f.relink is not None and not unit.in_place:
+                    leave = old / "blobs" / etag  # a real snapshot file: the old place gets a blob link
+                blobs.add(f, etag, leave_link=leave)
+            if f.relink is not None and (mode == MOVE):
+                item.relinks.append(LinkOp(str(f.relink), snapshot_link_target(path, etag)))
+        snapshots[rev] = etags
+        if not unit.in_place:
+            _link_ops(repo, rev, etags, item)
+    for f in unit.orphans:
+        etag = etag_for(f)
+        if etag is not None:
+            blobs.add(f, etag, leave_link=f.leave_link)
+    item.blobs = blobs.all()
+    if not unit.in_place:
+        for name, sha in sorted(unit.refs.items()):
+            if sha in snapshots:
+                _ref_ops(repo, sha, [(name, False)], item, remote)
+        for rev, tree_path in unit.trees.items():
+            listing = read_tree(tree_path)
+            etags = snapshots.get(rev, {})
+            complete = listing is not None and set(listing) == set(etags)
+            if complete and not os.path.exists(repo.tree(rev)):
+                item.trees.append(TreeOp(str(repo.tree(rev)), tree_path.read_text()))
+    if not (item.blobs or item.links or item.relinks or item.refs or item.trees) and not unit.in_place:
+        item.notes.append("already in the global cache")
+    pinned = unit.refs.get("main")
+    rev = pinned if pinned in snapshots else (next(iter(snapshots)) if len(snapshots) == 1 else None)
+    if rev:
+        item.lock_entry = _lock_entry(repo_id, unit.repo_type, rev, False)
+    elif opts.lock_path is not None:
+        item.notes.append("--lock: no refs/main and several snapshots; add the entry with the revision you want")
+    return item
