@@ -99,3 +99,28 @@ def move_cache(project: Any, new: Path) -> None:
     """`mv` the global cache elsewhere; the project then points HF_HUB_CACHE at the new place."""
     shutil.move(str(project.global_cache), str(new))
     project.global_cache = new
+
+
+def online_synced(
+    project: Any, hub_store: Any, hub_env: dict[str, str], *, link_mode: str | None = None, kind: str = "st"
+) -> tuple[str, dict[str, bytes]]:
+    """Push a tiny model to the local Hub, pin it, and `linker sync` online (downloads into the global cache)."""
+    from tests.hubhelpers import entry, push
+
+    files = tiny_model_files(kind, seed=7)
+    sha = push(hub_store, REPO, files=files)
+    project.write_lock([entry(hub_store, REPO, sha)])
+    args = ["sync"] + (["--link-mode", link_mode] if link_mode else [])
+    r = project.linker(*args, env=hub_env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return sha, files
+
+
+def global_blob(project: Any, etag: str, repo_id: str = REPO) -> Path:
+    return project.global_cache / ("models--" + repo_id.replace("/", "--")) / "blobs" / etag
+
+
+def etag_of(data: bytes, path: str) -> str:
+    from tests.cachefactory import etag_for
+
+    return etag_for(path, data)
