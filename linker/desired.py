@@ -7,6 +7,7 @@ folder. Each file's blob is found by following the global snapshot link, or by i
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class WantFile:
     etag: str
     size: int
     source: str  # realpath of the blob's data in the global cache
+    ident: tuple[int, int] | None = None  # (inode, device) of that data, when already known
 
 
 @dataclass
@@ -64,8 +66,9 @@ def resolve_entry(entry: Entry, global_cache: Path) -> Want:
         if not expected:
             want.missing["*"] = "revision not in the global cache"
             return want
+    repo_real = os.path.realpath(g.path)  # once per repo; per file only readlink + lstat
     for path, known in sorted(expected.items()):
-        found = _find_blob(g, entry.revision, path, known)
+        found = _find_blob(repo_real, entry.revision, path, known)
         if isinstance(found, WantFile):
             want.files[path] = found
         else:
@@ -73,33 +76,50 @@ def resolve_entry(entry: Entry, global_cache: Path) -> Want:
     return want
 
 
-def _find_blob(g: CacheRepo, revision: str, path: str, known: TreeFile | None) -> WantFile | str:
-    """Locate one file's blob in the global cache, or say why it is not there."""
-    pointer = g.snapshot_file(revision, path)
-    etag = g.blob_of(revision, path)
-    if etag is not None:
-        if known is not None and known.etag != etag:
-            return f"global snapshot links {path} to blob {etag[:12]}, the lock says {known.etag[:12]}"
-        real = os.path.realpath(pointer)
+def _resolve_file(path: str) -> tuple[str, os.stat_result] | None:
+    """Follow links lexically from a path under a real directory (blob -> shared store) to the data file."""
+    for _ in range(8):
         try:
-            st = os.stat(real)
+            st = os.lstat(path)
         except OSError:
-            return "blob missing from the global cache"
-        if known is not None and known.size != st.st_size:
-            return f"global blob {etag[:12]} of {path} is {st.st_size} bytes, the lock says {known.size}"
-        return WantFile(path, etag, st.st_size, real)
-    if os.path.isfile(pointer) and not os.path.islink(pointer):
-        # A cache written without symlinks: the snapshot file is the blob.
+            return None
+        if not stat.S_ISLNK(st.st_mode):
+            return (path, st) if stat.S_ISREG(st.st_mode) else None
+        path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return None
+
+
+def _find_blob(repo: str, revision: str, path: str, known: TreeFile | None) -> WantFile | str:
+    """Locate one file's blob in the global repo folder `repo` (a real path), or say why it is not there."""
+    pointer = f"{repo}/snapshots/{revision}/{path}"
+    try:
+        target: str | None = os.readlink(pointer)
+    except FileNotFoundError:
+        target = None
+    except OSError:  # not a link: a cache written without symlinks, where the snapshot file is the blob
+        if not os.path.isfile(pointer):
+            return "not in the global cache"
         real = os.path.realpath(pointer)
         size = os.stat(real).st_size
         name = known.etag if known else compute_etag(real, is_lfs_path(path, size))
         return WantFile(path, name, size, real)
+    if target is not None:
+        head, _, etag = target.rpartition("/")
+        if not (head.endswith("blobs") and etag_kind(etag)):
+            return f"global snapshot file {path} is a link to {target}, not to a blob"
+        if known is not None and known.etag != etag:
+            return f"global snapshot links {path} to blob {etag[:12]}, the lock says {known.etag[:12]}"
+        found = _resolve_file(os.path.normpath(os.path.join(os.path.dirname(pointer), target)))
+        if found is None:
+            return "blob missing from the global cache"
+        real, st = found
+        if known is not None and known.size != st.st_size:
+            return f"global blob {etag[:12]} of {path} is {st.st_size} bytes, the lock says {known.size}"
+        return WantFile(path, etag, st.st_size, real, (st.st_ino, st.st_dev))
     if known is not None:
-        blob = g.blob(known.etag)
-        try:
-            real = os.path.realpath(blob)
-            st = os.stat(real)
-        except OSError:
+        found = _resolve_file(f"{repo}/blobs/{known.etag}")
+        if found is None:
             return "not in the global cache"
-        return WantFile(path, known.etag, st.st_size, real)
+        real, st = found
+        return WantFile(path, known.etag, st.st_size, real, (st.st_ino, st.st_dev))
     return "not in the global cache"

@@ -136,13 +136,15 @@ def _plan_entry(
     before = len(plan.actions)
     conflicts = 0
 
+    repo_dir = str(v.path)
+    fresh = not owned and not os.path.lexists(repo_dir)  # nothing there yet: no per-file checks needed
+
     def want_path(rel: str, ok: bool, action: Action, adoptable: bool = False) -> None:
         nonlocal conflicts
         if ok:
             rec.paths[rel] = None
             return
-        p = v.path / rel
-        if not opts.force and rel not in owned and _holds_data(p) and not adoptable:
+        if not fresh and not opts.force and rel not in owned and not adoptable and _holds_data(f"{repo_dir}/{rel}"):
             conflicts += 1
             plan.problems.append(
                 Problem(
@@ -178,16 +180,20 @@ def _plan_entry(
             )
 
     # 2. blobs and snapshot links
+    mode = opts.link_mode
     for path, f in want.files.items():
         blob_rel = f"blobs/{f.etag}"
         if blob_rel not in rec.paths:
-            ok, same = _blob_state(v.path / blob_rel, f.source, opts.link_mode, owned.get(blob_rel))
-            want_path(
-                blob_rel, ok, Action(BLOB, label, folder, blob_rel, f.source, opts.link_mode, f.size), adoptable=same
+            ok, same = (
+                (False, False) if fresh else _blob_state(f"{repo_dir}/{blob_rel}", f.source, mode, owned.get(blob_rel))
             )
+            want_path(blob_rel, ok, Action(BLOB, label, folder, blob_rel, f.source, mode, f.size), adoptable=same)
         link_rel = f"snapshots/{entry.revision}/{path}"
         target = snapshot_link_target(path, f.etag)
-        want_path(link_rel, _is_link_to(v.path / link_rel, target), Action(LINK, label, folder, link_rel, target))
+        ok = not fresh and _is_link_to(f"{repo_dir}/{link_rel}", target)
+        want_path(link_rel, ok, Action(LINK, label, folder, link_rel, target))
+        if link_rel in rec.paths and f.ident and mode != "copy":
+            rec.paths[link_rel] = [f.ident[0], f.ident[1], f.size]  # what the link resolves to, for the fast path
 
     # 3. trees/<rev>.json, only for a complete snapshot (else offline snapshot_download raises)
     if want.tree is not None and not want.missing:
@@ -282,14 +288,14 @@ def _foreign_files(repo_path: Path, owned: set[str]) -> list[str]:
     return sorted(out)
 
 
-def _is_link_to(p: Path, target: str) -> bool:
+def _is_link_to(p: str, target: str) -> bool:
     try:
         return os.readlink(p) == target
     except OSError:
         return False
 
 
-def _holds_data(p: Path) -> bool:
+def _holds_data(p: str) -> bool:
     """A regular file or a directory is data; a symlink (or nothing) is not."""
     try:
         st = os.lstat(p)
@@ -298,7 +304,7 @@ def _holds_data(p: Path) -> bool:
     return not stat.S_ISLNK(st.st_mode)
 
 
-def _blob_state(p: Path, source: str, mode: str, ident: list[int] | None) -> tuple[bool, bool]:
+def _blob_state(p: str, source: str, mode: str, ident: list[int] | None) -> tuple[bool, bool]:
     """(in the wanted mode already, holds the same data so it may be adopted)."""
     try:
         st = os.lstat(p)
