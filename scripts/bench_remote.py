@@ -1,0 +1,122 @@
+"""Benchmark `linker verify --remote` against the local Hub with a per-request latency.
+
+Builds N repos (default 200) on a local Hub server that sleeps LATENCY (default 50 ms) before every answer, writes a
+lock pinning them all (with `files`), then times, each in a fresh process and in the same run:
+
+* `linker verify --remote` (default pool of 8; also --jobs 16 for reference), which checks repo, revision and
+  every locked file's size and hash;
+* the floor it is compared with: a sequential loop of `HfApi().model_info(repo, revision=sha)` over the same
+  entries (which checks only that the revision exists).
+
+Goal: verify --remote at least 6x faster than the sequential loop. Nothing touches the real Hub or ~/.cache.
+
+    .venv/bin/python scripts/bench_remote.py [--entries 200] [--latency 0.05] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.hubserver import HubServer, HubStore  # noqa: E402
+from tests.hubserver.pytest_plugin import make_hub_env  # noqa: E402
+
+SEQUENTIAL = """
+import json, sys
+from huggingface_hub import HfApi
+api = HfApi()
+for repo, sha in json.load(open(sys.argv[1])):
+    api.model_info(repo, revision=sha)
+"""
+
+
+def build(store: HubStore, n: int) -> list[tuple[str, str, dict]]:
+    out = []
+    for i in range(n):
+        repo = f"bench/model-{i:04d}"
+        store.create_repo(repo)
+        files = {
+            "config.json": json.dumps({"model_type": "bert", "i": i}).encode(),
+            "README.md": f"# model {i}\n".encode(),
+            "model.safetensors": bytes([i % 256]) * 512,
+        }
+        sha = store.commit(repo, files)
+        locked = {p: {"size": fi.size, "hash": fi.etag} for p, fi in store.files_at(repo, sha).items()}
+        out.append((repo, sha, locked))
+    return out
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--entries", type=int, default=200)
+    ap.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
+    ap.add_argument("--runs", type=int, default=3, help="best of N for each measurement")
+    args = ap.parse_args()
+
+    import yaml
+
+    with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
+        tmp_path = Path(tmp)
+        store = HubStore(tmp_path / "store")
+        t0 = time.perf_counter()
+        repos = build(store, args.entries)
+        print(f"built {args.entries} repos on the local Hub in {time.perf_counter() - t0:.1f}s")
+        project = tmp_path / "project"
+        project.mkdir()
+        lock = {
+            "version": 1,
+            "models": [{"id": r, "revision": s, "files": f} for r, s, f in repos],
+        }
+        (project / "project_cache.yaml").write_text(yaml.safe_dump(lock, sort_keys=False))
+        pairs = tmp_path / "pairs.json"
+        pairs.write_text(json.dumps([[r, s] for r, s, _ in repos]))
+
+        with HubServer(store, latency=args.latency) as server:
+            env = make_hub_env(server.endpoint, tmp_path / "hf-home")
+            env["HF_HUB_CACHE"] = str(tmp_path / "global")
+            env.pop("PYTHONPATH", None)
+            linker = [sys.executable, "-m", "linker", "verify", "--remote"]
+            results: dict[str, float] = {}
+            for name, cmd in (
+                ("verify --remote (8 jobs)", linker),
+                ("verify --remote --jobs 16", [*linker, "--jobs", "16"]),
+                ("sequential model_info loop", [sys.executable, "-c", SEQUENTIAL, str(pairs)]),
+            ):
+                results[name] = min(timed(cmd, env, project) for _ in range(args.runs))
+            server.clear_log()
+            timed(linker, env, project)
+            requests = len(server.requests)
+
+    floor = results["sequential model_info loop"]
+    print(
+        f"\n{args.entries} entries, {args.latency * 1000:.0f} ms latency per request, best of {args.runs}, "
+        f"fresh processes (interpreter start included)"
+    )
+    for name, secs in results.items():
+        ratio = f"{floor / secs:5.1f}x faster" if secs != floor else "   (floor)"
+        print(f"  {name:<28} {secs:7.2f} s  {ratio}")
+    print(f"  requests made by verify --remote: {requests} ({requests / args.entries:.1f} per entry)")
+    goal = floor / results["verify --remote (8 jobs)"]
+    print(f"\ngoal >= 6x with the default pool: {goal:.1f}x {'OK' if goal >= 6 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
