@@ -54,13 +54,21 @@ class Demo:
         print(f"{DIM}{text}{RESET}", flush=True)
 
     # running things -----------------------------------------------------------------------------------------
-    def run(self, args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-            expect: int | None = 0, show: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        args: list[str],
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        expect: int | None = 0,
+        show: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
         shown = " ".join(shlex.quote(a) for a in args)
         if show:
             print(f"$ {shown}", flush=True)
-        proc = subprocess.run(args, cwd=cwd or self.project, env={**self.env, **(env or {})}, text=True,
-                              capture_output=True)
+        proc = subprocess.run(
+            args, cwd=cwd or self.project, env={**self.env, **(env or {})}, text=True, capture_output=True
+        )
         if show:
             for line in (proc.stdout + proc.stderr).rstrip().splitlines():
                 print(f"  {line}")
@@ -68,10 +76,19 @@ class Demo:
             raise SystemExit(f"demo failed: `{shown}` exited {proc.returncode}, expected {expect}")
         return proc
 
-    def linker(self, *args: str, expect: int | None = 0, env: dict[str, str] | None = None,
-               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def linker(
+        self,
+        *args: str,
+        expect: int | None = 0,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        quiet: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `linker ARGS` and show it with its output (unless quiet)."""
         exe = str(Path(sys.executable).with_name("linker"))
         proc = self.run([exe, *args], expect=expect, env=env, cwd=cwd, show=False)
+        if quiet:
+            return proc
         print(f"$ linker {' '.join(shlex.quote(a) for a in args)}", flush=True)
         for line in (proc.stdout + proc.stderr).rstrip().splitlines():
             print(f"  {line}")
@@ -81,8 +98,13 @@ class Demo:
         """Run Python in a fresh process (so HF_* variables are read at import) and return its stdout."""
         if title:
             print(f"$ python -c {shlex.quote(title)}", flush=True)
-        proc = subprocess.run([sys.executable, "-c", code], cwd=self.project, env={**self.env, **(env or {})},
-                              text=True, capture_output=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=self.project,
+            env={**self.env, **(env or {})},
+            text=True,
+            capture_output=True,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"demo failed: python snippet exited {proc.returncode}:\n{proc.stderr}")
         for line in proc.stdout.rstrip().splitlines():
@@ -101,8 +123,11 @@ class Demo:
         store = self.tmp / "hub-store"
         store.mkdir(exist_ok=True)
         self.hub_process = subprocess.Popen(
-            [sys.executable, "-m", "tests.hubserver", "--root", str(store)], cwd=ROOT, env=self.env,
-            stdout=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "tests.hubserver", "--root", str(store)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.hub_process.stdout is not None
         info = json.loads(self.hub_process.stdout.readline())
