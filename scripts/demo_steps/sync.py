@@ -7,7 +7,7 @@ import json
 from tests.cachefactory import build_repo, fake_commit, tiny_model_files
 
 
-def run(demo) -> None:  # noqa: ANN001 - scripts/demo.py's Demo
+def run(demo) -> None:
     demo.step("1. A global HF cache holds two revisions of a model; the project pins the older one")
     old_rev, new_rev = fake_commit("demo-st", 1), fake_commit("demo-st", 2)
     old, new = tiny_model_files("st", seed=1), tiny_model_files("st", seed=2)
