@@ -452,6 +452,11 @@ def _scandir_files(base: Path) -> list[Path]:
 
 def _journal_findings(global_cache: Path) -> list[Finding]:
     """Interrupted `linker migrate` runs, when the migrate package can list them without acting."""
+    from . import hfcache
+
+    journal_dir = getattr(hfcache, "migrate_journal_dir", None)
+    if journal_dir is not None and not journal_dir(global_cache).is_dir():
+        return []  # the common case costs one stat, not an import of the migrate package
     try:
         from .migrate import journal  # type: ignore[attr-defined]
     except ImportError:

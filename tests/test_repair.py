@@ -325,6 +325,37 @@ def test_nothing_to_repair(project) -> None:
     assert r.returncode == 0 and r.stdout.startswith("Nothing to repair")
 
 
-@pytest.mark.skip(reason="kill-a-migrate-midway belongs to the migrate engineer's tests (linker.migrate.journal)")
-def test_interrupted_migrate_is_recovered() -> None:  # pragma: no cover
-    pass
+def test_a_migrate_killed_midway_is_finished_by_repair(project, tmp_path, monkeypatch) -> None:
+    """The crash is injected in-process (the migrate tests kill -9 at random points); repair must find the
+    journal, and finish the run through linker.migrate.journal.recover."""
+    migrate_mod = pytest.importorskip("linker.migrate.run")
+    from linker.migrate import executor
+    from linker.migrate.planner import Options
+    from tests.cachefactory import build_plain_folder
+
+    synced(project)
+    files = tiny_model_files("st", seed=8)
+    src = build_plain_folder(tmp_path / "legacy" / "acme" / "crash", files)
+    real, calls = executor.Executor.blob, []
+
+    def crash_after_three(self, item, op):
+        calls.append(op)
+        if len(calls) > 3:
+            raise KeyboardInterrupt  # the process dies here
+        return real(self, item, op)
+
+    monkeypatch.setattr(executor.Executor, "blob", crash_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        migrate_mod.migrate([src], Options(global_cache=project.global_cache), offline=True)
+    monkeypatch.undo()
+    code, doc = run_json(project, "verify")
+    assert code == 1 and {p["kind"] for p in doc["problems"]} == {"migrate-journal"}
+    code, doc = run_json(project, "repair", "--offline")
+    assert code == 0, doc
+    assert doc["recovered"], doc
+    snaps = list((project.global_cache / "models--acme--crash" / "snapshots").iterdir())
+    assert len(snaps) == 1
+    for path, data in files.items():
+        assert (snaps[0] / path).read_bytes() == data
+    assert not src.exists()
+    assert project.linker("verify").returncode == 0
