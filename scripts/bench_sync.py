@@ -59,10 +59,16 @@ def build_global_cache(g: Path, n: int) -> list[dict]:
         tree, locked = {}, {}
         for path, data in model_files(i).items():
             lfs = path.endswith(".safetensors")
-            etag = hashlib.sha256(data).hexdigest() if lfs else hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+            etag = (
+                hashlib.sha256(data).hexdigest() if lfs else hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+            )
             (repo / "blobs" / etag).write_bytes(data)
             os.symlink(f"../../blobs/{etag}", snap / path)
-            tree[path] = {"size": len(data), "blob_id": etag, **({"lfs_sha256": etag, "lfs_size": len(data)} if lfs else {})}
+            tree[path] = {
+                "size": len(data),
+                "blob_id": etag,
+                **({"lfs_sha256": etag, "lfs_size": len(data)} if lfs else {}),
+            }
             locked[path] = {"size": len(data), "hash": etag}
         (repo / "trees").mkdir()
         (repo / "trees" / f"{commit}.json").write_text(json.dumps({"format_version": 1, "files": tree}))
