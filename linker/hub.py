@@ -127,8 +127,10 @@ def classify(exc: BaseException, what: str = "") -> HubFailure | None:
     where = endpoint()
     if isinstance(exc, hf_errors.OfflineModeIsEnabled):
         return HubFailure(UNREACHABLE, f"{prefix}offline mode is on (HF_HUB_OFFLINE=1): no request was made")
-    if isinstance(exc, hf_errors.LocalEntryNotFoundError) and exc.__cause__ is not None:
-        return classify(exc.__cause__, what)
+    if isinstance(exc, hf_errors.LocalEntryNotFoundError):
+        if exc.__cause__ is not None:
+            return classify(exc.__cause__, what)
+        return HubFailure(UNREACHABLE, f"{prefix}not in the cache and the Hub was not asked ({_one_line(exc)})")
     if isinstance(exc, hf_errors.GatedRepoError):
         who = "your token has" if _token() else "anonymous requests have"
         return HubFailure(GATED, f"{prefix}gated repo: {who} no access (request access on the Hub, then set HF_TOKEN)")
