@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .desired import Want, resolve_entry
 from .fsutil import writable_dir
-from .hfcache import CacheRepo, project_ref_name, read_ref, repo_folder_name, snapshot_link_target
+from .hfcache import CacheRepo, project_ref_name, read_ref, read_small, repo_folder_name, snapshot_link_target
 from .lockfile import Entry, Lockfile
 from .manifest import Manifest, RepoRecord, spec_digest
 from .plan import (
@@ -109,15 +109,17 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, global_cache: Pat
     """One stat per file: every recorded link still resolves to the same inode, refs hold the pin."""
     if not rec.in_sync or rec.spec != spec:
         return False
-    if read_ref(repo_path / "refs" / rec.ref) != rec.revision:
+    repo = str(repo_path)
+    if read_small(f"{repo}/refs/{rec.ref}") != rec.revision:
         return False
-    if rec.global_ref and read_ref(Path(rec.global_ref)) != rec.revision:
+    if rec.global_ref and read_small(rec.global_ref) != rec.revision:
         return False
+    stat_ = os.stat
     for rel, ident in rec.paths.items():
         if ident is None:
             continue
         try:
-            st = os.stat(repo_path / rel)
+            st = stat_(f"{repo}/{rel}")
         except OSError:
             return False
         if st.st_ino != ident[0] or st.st_dev != ident[1] or st.st_size != ident[2]:

@@ -284,6 +284,18 @@ def read_ref(path: Path) -> str | None:
         return None
 
 
+def read_small(path: str) -> str | None:
+    """Read a small text file (a ref) with raw os calls: the no-op sync reads one per entry."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 4096).decode(errors="replace")
+    finally:
+        os.close(fd)
+
+
 def write_ref(path: Path, revision: str) -> None:
     """Write a ref as huggingface_hub does: 40 hex, no newline, atomically."""
     if not SHA40.fullmatch(revision):

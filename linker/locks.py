@@ -7,8 +7,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock, SoftFileLock, Timeout
-
 from .errors import LockTimeout
 
 DEFAULT_TIMEOUT = 120.0
@@ -30,9 +28,11 @@ def view_lock_path(view: Path) -> Path:
 def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> Iterator[None]:
     """A FileLock (mode 0664, like huggingface_hub's WeakFileLock), falling back to a SoftFileLock where the
     filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds."""
+    from filelock import FileLock, SoftFileLock, Timeout  # only commands that write pay for the import
+
     path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_timeout() if timeout is None else timeout
-    lock: FileLock | SoftFileLock = FileLock(str(path), timeout=timeout, mode=0o664)
+    lock = FileLock(str(path), timeout=timeout, mode=0o664)
     try:
         try:
             lock.acquire()

@@ -21,7 +21,7 @@ from typing import Any
 
 from .fsutil import atomic_write_text
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 def manifest_path(view: Path) -> Path:
@@ -43,11 +43,20 @@ class RepoRecord:
     paths: dict[str, list[int] | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return self.__dict__
+        """Paths of the pinned snapshot are stored without their `snapshots/<rev>/` prefix (half the bytes)."""
+        prefix = f"snapshots/{self.revision}/"
+        snap = {k[len(prefix) :]: v for k, v in self.paths.items() if k.startswith(prefix)}
+        other = {k: v for k, v in self.paths.items() if not k.startswith(prefix)}
+        fields = {k: v for k, v in self.__dict__.items() if k != "paths"}
+        return {**fields, "snap": snap, "other": other}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RepoRecord:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        rec = cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "paths"})
+        prefix = f"snapshots/{rec.revision}/"
+        rec.paths = {prefix + k: v for k, v in data.get("snap", {}).items()}
+        rec.paths.update(data.get("other", {}))
+        return rec
 
 
 @dataclass

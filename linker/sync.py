@@ -29,17 +29,11 @@ class SyncResult:
         return not self.plan.problems
 
 
-def hub_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("linker.hub") is not None
-
-
 def compute_plan(
     lock: Lockfile, global_cache: Path, *, link_mode: str | None = None, force: bool = False, offline: bool = False
 ) -> tuple[Plan, list[EntryPlan], str, str | None]:
     mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
-    can_fetch = not offline and not offline_mode() and hub_available()
+    can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
     plan, entry_plans = plan_sync(lock, load_manifest(lock.view), opts)
     if notice:

@@ -33,6 +33,9 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     monkeypatch.setenv("HF_HUB_DISABLE_UPDATE_CHECK", "1")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    # Nothing may reach the real Hub: an accidental online request goes to a closed local port. Online tests
+    # pass `hub_env`, which points HF_ENDPOINT at the local Hub server.
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
 
 
 class Project:

@@ -386,7 +386,7 @@ def test_cache_dir_option_overrides_the_environment(project, tmp_path: Path) -> 
     other = tmp_path / "other-hub"
     _info, old, _ = two_revisions(other)
     project.write_lock([lock_entry()])
-    assert project.linker("sync").returncode == 1  # not in $HF_HUB_CACHE
+    assert project.linker("sync", "--offline").returncode == 1  # not in $HF_HUB_CACHE
     assert project.linker("--cache-dir", str(other), "sync").returncode == 0
     assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
 
