@@ -7,6 +7,8 @@ from collections import defaultdict
 from .context import App
 from .plan import BLOB, FETCH, LINK, REMOVE, Plan, human_size
 
+MAX_ROWS = 25  # longer plans are summarised unless -v
+
 _STATE_TEXT = {
     "linked": "linked",
     "missing": "missing from global cache",
@@ -31,7 +33,8 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
     for a in plan.ordered():
         by_repo[a.repo].append(a)
     revisions = {e.repo: (e.revision, e.ref) for e in plan.entries}
-    for repo, actions in by_repo.items():
+    shown = list(by_repo.items()) if app.verbose or len(by_repo) <= MAX_ROWS else list(by_repo.items())[: MAX_ROWS - 5]
+    for repo, actions in shown:
         kinds = defaultdict(int)
         size = 0
         for a in actions:
@@ -54,8 +57,13 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
         if app.verbose:
             for a in actions:
                 app.out(f"      {a.describe()}")
-    for p in plan.problems:
+    if len(shown) < len(by_repo):
+        app.out(f"  … and {len(by_repo) - len(shown)} more repo(s) (-v lists every action)")
+    problems = plan.problems if app.verbose or len(plan.problems) <= MAX_ROWS else plan.problems[: MAX_ROWS - 5]
+    for p in problems:
         app.out(f"  ! {p.describe()}")
+    if len(problems) < len(plan.problems):
+        app.out(f"  … and {len(plan.problems) - len(problems)} more problem(s) (-v, or --json, lists them all)")
 
 
 def render_table(app: App, rows: list[list[str]], headers: list[str]) -> None:

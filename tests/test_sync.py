@@ -493,3 +493,18 @@ def test_version_help_and_usage_errors() -> None:
     assert r.returncode == 0 and "sync" in r.stdout and "status" in r.stdout
     assert run("sync", "--bogus").returncode == 2
     assert run("nosuchcommand").returncode == 2
+
+
+def test_project_reached_through_a_symlink_is_one_project(project, tmp_path: Path) -> None:
+    """hub resolve()s cache_dir (pitfall 14): the view must work, and stay one project, through either path."""
+    _info, old, _ = two_revisions(project.global_cache)
+    project.write_lock([lock_entry()])
+    alias = tmp_path / "alias"
+    alias.symlink_to(project.root, target_is_directory=True)
+    assert project.linker("sync", cwd=alias).returncode == 0
+    r = project.linker("sync", cwd=project.root)
+    assert r.returncode == 0 and "Already in sync" in r.stdout
+    refs = list((project.global_cache / "models--org--tiny" / "refs" / "linker").iterdir())
+    assert len(refs) == 1
+    assert load_file(alias / "models_cache", "org/tiny", "config.json") == old["config.json"]
+    assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
