@@ -157,6 +157,8 @@ def _check_entry(entry: Entry) -> EntryResult:
                 hub.check_access(entry.id, entry.revision, path, entry.type)
         if result.status == OK and entry.local:
             result.message = "a local revision, yet the Hub has it: `local: true` can go"
+        elif result.status == OK and entry.files is None:
+            result.message = "no `files` in the lock: only the pin was checked (`linker lock` writes them)"
     except LinkerError as exc:
         failure = hub.failure_of(exc)
         kind = failure.kind if failure else HUB_ERROR

@@ -38,6 +38,7 @@ def test_all_ok(project, hub_store, hub, hub_env):
     assert code == 0
     assert statuses(doc) == {"acme/a": "ok", "acme/b": "ok", "dataset:acme/d": "ok"}
     assert doc["entries"][0]["files_checked"] == 7
+    assert "only the pin was checked" in doc["entries"][1]["message"]  # acme/b has no `files`
     r = project.linker("verify", "--remote", env=hub_env)
     assert r.returncode == 0 and "3/3 ok" in r.stdout
 

@@ -29,10 +29,8 @@ def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: in
     from .. import hub
 
     lock = app.lockfile()
-    app.log(
-        f"locking {len(ids) or len(lock.entries)} entr{'y' if (len(ids) or len(lock.entries)) == 1 else 'ies'} "
-        f"against {hub.endpoint()}"
-    )
+    n = len(ids) or len(lock.entries)
+    app.log(f"locking {n} entr{'y' if n == 1 else 'ies'} against {hub.endpoint()}")
     plan = plan_lock(lock, upgrade=upgrade, ids=ids, jobs=jobs)
     write = not check and not plan.errors and bool(plan.changes)
     if write:
