@@ -7,6 +7,7 @@ import errno
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -33,61 +34,48 @@ def atomic_write_text(path: Path, text: str, *, fsync: bool = False) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    try:
+    def make(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    _replace_with(path, make)
     if fsync:
         fsync_dir(path.parent)
 
 
-def atomic_symlink(target: str, path: Path) -> None:
-    """Make `path` a symlink to `target`, replacing whatever link was there in one step."""
+def _replace_with(path: Path, make: Callable[[Path], None]) -> None:
+    """Build the new file at a temp sibling with `make`, then move it over `path` in one step."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)
-    os.symlink(target, tmp)
     try:
+        make(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def atomic_symlink(target: str, path: Path) -> None:
+    """Make `path` a symlink to `target`, replacing whatever link was there in one step."""
+    _replace_with(path, lambda tmp: os.symlink(target, tmp))
 
 
 def atomic_hardlink(source: Path, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    os.link(source, tmp)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _replace_with(path, lambda tmp: os.link(source, tmp))
 
 
 def atomic_copy(source: Path, path: Path, *, fsync: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    try:
+    def make(tmp: Path) -> None:
         shutil.copyfile(source, tmp)
         if fsync:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    _replace_with(path, make)
 
 
 def same_symlink(path: Path, target: str) -> bool:
