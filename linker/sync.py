@@ -23,6 +23,7 @@ class SyncResult:
     link_mode: str = "symlink"
     warnings: list[str] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
+    hub_error: str | None = None  # the Hub refused a download (exit 3); everything else was still linked
 
     @property
     def ok(self) -> bool:
@@ -73,11 +74,12 @@ def sync(
             plan, entry_plans, mode, _ = compute_plan(
                 lock, global_cache, link_mode=link_mode, force=force, offline=True
             )
-            if fetch_error is not None:
-                plan.notices.extend(fetch_error.notices)
+            if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
+                plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
         if callable(on_plan):
             on_plan(plan)
         warnings = apply_sync(plan, entry_plans, load_manifest(lock.view), lock.view, progress=progress)
+    result = SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
-        raise fetch_error  # the Hub refused us (token, gate, rate limit, server error): exit 3
-    return SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
+        result.hub_error = fetch_error.render()  # the Hub refused us (token, gate, rate limit, server error): exit 3
+    return result

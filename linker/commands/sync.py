@@ -7,7 +7,7 @@ import time
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_FAILED, EXIT_OK
+from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK
 from ..lockfile import LINK_MODES
 from ..plan import LINK, Plan, human_size
 from ..progress import action_progress
@@ -56,6 +56,9 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
         app.emit_json(doc)
     else:
         _render(app, plan, result.applied, read_only, elapsed, lock.view, result.warnings)
+    if result.hub_error:
+        click.echo(f"error: {result.hub_error}", err=True)
+        return EXIT_HUB
     if check:
         return EXIT_FAILED if (plan.actions or plan.problems) else EXIT_OK
     return EXIT_FAILED if plan.problems else EXIT_OK
