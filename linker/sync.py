@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def sync(
     dry_run: bool = False,
     progress: Progress | None = None,
     on_plan: object = None,
+    log: Callable[[str], None] | None = None,
 ) -> SyncResult:
     """Make the view match the lock. With `dry_run`, only compute (and return) the plan."""
     if dry_run:
@@ -68,7 +70,7 @@ def sync(
 
             by_label = {e.label: e for e in lock.entries}
             try:
-                fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache)
+                fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
             except FetchError as exc:  # link everything else first; what is missing is listed with its fix
                 fetched, fetch_error = exc.fetched, exc
             plan, entry_plans, mode, _ = compute_plan(

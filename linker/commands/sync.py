@@ -38,6 +38,7 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
             offline=offline or check,
             dry_run=read_only,
             progress=progress,
+            log=app.log,
         )
     plan = result.plan
     elapsed = time.perf_counter() - start
