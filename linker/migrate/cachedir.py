@@ -54,7 +54,7 @@ def scan_hf_cache(cache: Path, global_cache: Path | None, only: str | None = Non
         if not parsed or e.name in SCAN_SKIPPED or (only and e.name != only):
             continue
         if e.is_symlink():
-            u = Unit(HF_CACHE, Path(e.path), parsed[0], [parsed[1]])
+            u = Unit(HF_CACHE, Path(e.path), repo_type=parsed[0], ids=[parsed[1]])
             u.notes.append(f"{e.path} is a symlink to another folder; not followed")
             units.append(u)
             continue
@@ -75,7 +75,8 @@ def _global_targets(global_cache: Path | None, repo_type: str, repo_id: str, eta
 def _scan_repo(
     cache: Path, repo: Path, repo_type: str, repo_id: str, global_cache: Path | None, in_place: bool
 ) -> Unit:
-    unit = Unit(HF_CACHE, repo, repo_type, [repo_id], "from the repo folder name", repo_path=repo, in_place=in_place)
+    unit = Unit(HF_CACHE, repo, repo_type=repo_type, ids=[repo_id], id_reason="from the repo folder name")
+    unit.repo_path, unit.in_place = repo, in_place
     root_real = os.path.realpath(cache)
     store = shared_store(cache)
     store_real = os.path.realpath(store) if store else None

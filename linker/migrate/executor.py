@@ -81,6 +81,8 @@ class Executor:
         self.plan = plan
         self.out = Outcome()
         self.on_bytes = on_bytes
+        self.failed_blobs: set[str] = set()
+        self.dirty: set[Path] = set()  # directories whose entries changed, fsynced once per item
 
     # -------------------------------------------------------------------------------------------------------
     def run(self) -> Outcome:
@@ -93,12 +95,18 @@ class Executor:
 
     def run_item(self, item: Item) -> None:
         ok = True
+        self.failed_blobs = set()
         for op in item.blobs:
-            ok = self.blob(item, op) and ok
+            if not self.blob(item, op):
+                ok = False
+                self.failed_blobs.add(os.path.normpath(op.dst))
         for link in item.links:
             ok = self.link(item, link.path, link.target, in_old_place=False) and ok
         for link in item.relinks:
             ok = self.link(item, link.path, link.target, in_old_place=True) and ok
+        for d in self.dirty:
+            fsync_dir(d)
+        self.dirty.clear()
         if ok:  # refs and trees only describe a snapshot that is complete
             for ref in item.refs:
                 write_ref(Path(ref.path), ref.revision)
@@ -108,7 +116,7 @@ class Executor:
         else:
             self.out.failed_items.add(item.label)
         for root in item.prune:
-            self.prune(Path(root))
+            self.prune(Path(root), Path(item.prune_stop) if item.prune_stop else None)
 
     def fail(self, item: Item, path: str, detail: str, fix: str = "") -> bool:
         self.out.problems.append(Problem(FAILED, item.label, path, detail, fix))
@@ -143,9 +151,10 @@ class Executor:
                 placed = self.copy(src, dst, op)
             if not placed:
                 return self.fail(item, op.src, f"copy did not verify as {op.etag[:12]}; source left in place")
-            fsync_dir(dst.parent)
         if op.remove_src and os.path.lexists(src) and stat.S_ISREG(os.lstat(src).st_mode):
+            fsync_dir(dst.parent)  # the verified copy's name is durable before the source goes
             self.remove_source(src, dst)
+        self.dirty.update((dst.parent, src.parent))
         return self.finish(op)
 
     def settle(self, item: Item, op: BlobOp, src_st: os.stat_result | None) -> bool:
@@ -168,7 +177,7 @@ class Executor:
         with contextlib.suppress(OSError):
             _fsync_file(dst)
         os.unlink(src)
-        fsync_dir(src.parent)
+        self.dirty.add(src.parent)
 
     def finish(self, op: BlobOp) -> bool:
         """After the bytes are safe in the global cache: the old place's link, then sidecars and alias links."""
@@ -194,8 +203,7 @@ class Executor:
     # -------------------------------------------------------------------------------------------------------
     def move(self, src: Path, dst: Path, op: BlobOp) -> bool:
         try:
-            _fsync_file(src)
-            os.rename(src, dst)
+            os.rename(src, dst)  # the same inode under its blob name: no byte is written
         except OSError as exc:
             if not is_cross_device(exc):
                 raise
@@ -242,6 +250,8 @@ class Executor:
     def link(self, item: Item, path: str, target: str, *, in_old_place: bool) -> bool:
         p = Path(path)
         blob = os.path.normpath(os.path.join(os.path.dirname(path), target))
+        if blob in self.failed_blobs:
+            return False  # already reported
         if not os.path.exists(blob):
             return self.fail(item, path, f"its blob {blob.rsplit('/', 1)[-1][:12]} is not in place; link not made")
         st = _lstat(p)
@@ -254,8 +264,8 @@ class Executor:
         atomic_symlink(target, p)
         return True
 
-    def prune(self, root: Path) -> None:
-        """Remove the empty directories a move left in a source folder (never anything else)."""
+    def prune(self, root: Path, stop: Path | None) -> None:
+        """Remove the empty directories a move left in a source folder, and its emptied parents up to `stop`."""
         if not root.is_dir() or root.is_symlink():
             return
         for dirpath, dirnames, _files in os.walk(root, topdown=False):
@@ -264,8 +274,15 @@ class Executor:
                 if not full.is_symlink():
                     with contextlib.suppress(OSError):
                         os.rmdir(full)
-        with contextlib.suppress(OSError):
-            os.rmdir(root)
+        cur = root
+        while True:
+            try:
+                os.rmdir(cur)
+            except OSError:
+                return
+            cur = cur.parent
+            if stop is None or cur == stop or stop not in cur.parents:
+                return
 
 
 def execute(plan: MigratePlan, *, on_bytes: Callable[[int], None] | None = None) -> Outcome:

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import time
+from glob import escape as glob_escape
 from pathlib import Path
 
 from ..fsutil import atomic_write_text, fsync_dir
@@ -88,7 +89,7 @@ def recover_locked(global_cache: Path) -> list[str]:
             os.replace(path, quarantine)
             messages.append(f"unreadable migrate journal moved aside to {quarantine}; nothing was resumed")
             continue
-        _drop_temp_copies(plan)
+        _drop_temps(plan)
         outcome, _locked = apply_plan(plan, journal=path)
         files = sum(len(it.blobs) for it in plan.items)
         what = ", ".join(it.label for it in plan.items[:3]) + ("…" if len(plan.items) > 3 else "")
@@ -101,14 +102,29 @@ def recover_locked(global_cache: Path) -> list[str]:
     return messages
 
 
-def _drop_temp_copies(plan: MigratePlan) -> None:
-    """Roll back half-written copies (`.<etag>.<8hex>.linker-tmp` beside a planned blob), under the blob lock."""
+def _drop_temps(plan: MigratePlan) -> None:
+    """Roll back half-done writes: the `.<name>.<8hex>.linker-tmp` siblings of every path the plan writes (a
+    half-written blob copy, a temp link in a snapshot, a temp ref), blob temps under their blob lock."""
     for item in plan.items:
         for op in item.blobs:
-            dst = Path(op.dst)
-            temps = list(dst.parent.glob(f".{dst.name}.*.linker-tmp")) if dst.parent.is_dir() else []
+            temps = _temps(Path(op.dst))
             if temps:
                 with blob_lock(Path(op.lock)):
-                    for t in temps:
-                        with contextlib.suppress(FileNotFoundError):
-                            os.unlink(t)
+                    _unlink_all(temps)
+            if op.leave_link:
+                _unlink_all(_temps(Path(op.leave_link)))
+        for path in [x.path for x in item.links + item.relinks] + [r.path for r in item.refs + item.trees]:
+            _unlink_all(_temps(Path(path)))
+
+
+def _temps(path: Path) -> list[Path]:
+    try:
+        return list(path.parent.glob(f".{glob_escape(path.name)}.*.linker-tmp"))
+    except OSError:
+        return []
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for t in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(t)

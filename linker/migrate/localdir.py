@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..hfcache import SHA40, check_repo_id, etag_kind
+from ..hfcache import SHA40, check_repo_id, etag_kind, is_safe_repo_path, read_tree
 from .units import LOCAL_DIR, Unit, scan_files, special_kind
 
 
@@ -61,7 +61,10 @@ def local_dir_unit(d: Path) -> Unit:
         unit.revision = commits.pop()
         unit.revision_reason = "local-dir metadata"
         tree = d / ".cache" / "huggingface" / "trees" / f"{unit.revision}.json"
-        if os.path.isfile(tree) and not os.path.islink(tree):
+        listing = read_tree(tree) if os.path.isfile(tree) and not os.path.islink(tree) else None
+        if listing is not None and not all(is_safe_repo_path(p) for p in listing):
+            unit.unsafe.append(f"{tree}: a path that leaves the repo in the tree listing; refused")
+        elif listing is not None:
             unit.trees[unit.revision] = tree
     elif len(commits) > 1:
         unit.notes.append(f"the metadata names {len(commits)} commits ({', '.join(sorted(c[:12] for c in commits))})")

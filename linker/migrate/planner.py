@@ -98,6 +98,7 @@ class Item:
     refs: list[RefOp] = field(default_factory=list)
     trees: list[TreeOp] = field(default_factory=list)
     prune: list[str] = field(default_factory=list)  # source folders whose empty directories are removed
+    prune_stop: str = ""  # ... and their empty parents, up to (not including) this SRC folder
     notes: list[str] = field(default_factory=list)
     lock_entry: dict[str, Any] | None = None
 
@@ -399,6 +400,8 @@ def _plan_folder_unit(
             item.trees.append(TreeOp(str(repo.tree(res.revision)), tree))
     if opts.mode == MOVE and unit.kind in (FOLDER, ST_LEGACY, LOCAL_DIR):
         item.prune.append(str(unit.root))
+        if unit.src is not None and unit.src in unit.root.parents:
+            item.prune_stop = str(unit.src)
     item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local)
     return item
 
@@ -424,11 +427,10 @@ def _complete_tree(unit: Unit, res: Resolved) -> str | None:
 
 
 def _lock_entry(repo_id: str, repo_type: str, revision: str, local: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": repo_id, "revision": revision}
+    """The lock entry: the pin, `local: true` for a local revision; a stale `files` map of an older pin goes."""
+    entry: dict[str, Any] = {"id": repo_id, "revision": revision, "local": local, "files": None}
     if repo_type != "model":
         entry["type"] = repo_type
-    if local:
-        entry["local"] = True
     return entry
 
 

@@ -55,14 +55,19 @@ def migrate(
         gc.mkdir(parents=True, exist_ok=True)
         guard = journal.migrate_lock(gc)
     with guard:
+        resumed: list[Path] = []
         if not dry_run:
+            resumed = [Path(it.source) for p in journal.pending(gc) if (pl := journal.load(p)) for it in pl.items]
             recovered = journal.recover_locked(gc)
         units: list[Unit] = []
         for src in sources:
-            if not src.exists() and recovered:
-                recovered.append(f"{src}: gone (moved by the resumed run)")
-                continue
-            units += discover(src, kind, global_cache=gc)
+            src = src.absolute()
+            try:
+                units += discover(src, kind, global_cache=gc)
+            except ConfigError:
+                if not any(s == src or src in s.parents for s in resumed):
+                    raise
+                recovered.append(f"{src}: nothing left to migrate (the resumed run moved it)")
         apply_overrides(units, opts)
         online = not offline and not offline_mode()
         remote = Remote() if online else None
@@ -99,13 +104,9 @@ def apply_plan(
 
 def update_lock(lock_path: Path, entries: list[dict[str, Any] | None]) -> list[str]:
     """Add or update each entry in project_cache.yaml (linker/lockedit.py keeps order and comments)."""
-    try:
-        from ..lockedit import upsert_entry
-    except ImportError as exc:  # pragma: no cover - the Hub issue provides it
-        raise ConfigError("--lock needs linker/lockedit.py, which this installation lacks") from exc
-    done = []
-    for entry in entries:
-        if entry:
-            upsert_entry(lock_path, entry)
-            done.append(f"{entry['id']}@{entry['revision'][:12]}" + (" (local)" if entry.get("local") else ""))
-    return done
+    from ..lockedit import upsert_entries
+
+    real = [e for e in entries if e]
+    if real:
+        upsert_entries(lock_path, real)
+    return [f"{e['id']}@{e['revision'][:12]}" + (" (local)" if e.get("local") else "") for e in real]

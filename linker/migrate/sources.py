@@ -65,6 +65,13 @@ def st_id_candidates(name: str) -> list[str]:
 def discover(src: Path, kind: str | None = None, *, global_cache: Path | None = None) -> list[Unit]:
     """The units (one per model) a source holds, auto-detecting its kind unless `kind` forces it."""
     src = Path(os.path.abspath(src))
+    units = _discover(src, kind, global_cache)
+    for u in units:
+        u.src = src
+    return units
+
+
+def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Unit]:
     if not src.exists():
         raise ConfigError(f"{src}: no such folder")
     if not src.is_dir():
@@ -142,6 +149,8 @@ def _folder_tree(src: Path) -> list[Unit]:
                 walk(c, depth + 1)
 
     walk(src, 1)
+    if not found and not any(files for _, _, files in os.walk(src)):
+        return []  # an empty tree (for instance, everything was migrated already): nothing to do
     if not found:
         raise ConfigError(
             f"{src}: no model found (no config.json, modules.json, weights... here or {_MAX_DEPTH} levels below)",

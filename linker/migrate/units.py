@@ -52,6 +52,7 @@ class Unit:
     kind: str
     root: Path
     repo_type: str = "model"
+    src: Path | None = None  # the SRC argument the unit was found under
     ids: list[str] = field(default_factory=list)  # candidate repo ids (exactly one when known)
     id_reason: str = ""
     files: dict[str, SourceFile] = field(default_factory=dict)
