@@ -200,7 +200,7 @@ def test_local_dir_exact_revision_from_metadata(project, tmp_path):
     repo = project.global_cache / "models--acme--st-model"
     assert (repo / "trees" / f"{commit}.json").is_file()  # complete snapshot: the tree listing is kept
     assert not (repo / "refs" / "main").exists()  # the metadata does not say which branch
-    assert not any(p.suffix == ".metadata" for p in info.local_dir.rglob("*"))  # its bookkeeping went with it
+    assert not any(p.is_file() for p in info.local_dir.rglob("*"))  # its bookkeeping went with it
     lock_items(project, doc)
     sync_and_load(project, "acme/st-model", files, paths=["modules.json", "model.safetensors"])
 

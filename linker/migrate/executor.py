@@ -113,6 +113,10 @@ class Executor:
             for tree in item.trees:
                 if not os.path.exists(tree.path):
                     atomic_write_text(Path(tree.path), tree.content)
+            for path in item.cleanup:
+                st = _lstat(Path(path))
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    os.unlink(path)
         else:
             self.out.failed_items.add(item.label)
         for root in item.prune:

@@ -70,6 +70,10 @@ def local_dir_unit(d: Path) -> Unit:
         unit.notes.append(f"the metadata names {len(commits)} commits ({', '.join(sorted(c[:12] for c in commits))})")
     if untrusted:
         unit.notes.append("not exactly the downloaded commit: " + "; ".join(untrusted[:3]))
+    hf_dir = d / ".cache" / "huggingface"
+    for p in [hf_dir / "CACHEDIR.TAG", hf_dir / ".gitignore", *unit.trees.values()]:
+        if os.path.isfile(p) and not os.path.islink(p):
+            unit.bookkeeping.append(p)
     return unit
 
 

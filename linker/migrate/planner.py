@@ -99,6 +99,7 @@ class Item:
     trees: list[TreeOp] = field(default_factory=list)
     prune: list[str] = field(default_factory=list)  # source folders whose empty directories are removed
     prune_stop: str = ""  # ... and their empty parents, up to (not including) this SRC folder
+    cleanup: list[str] = field(default_factory=list)  # bookkeeping removed once every file of the item moved
     notes: list[str] = field(default_factory=list)
     lock_entry: dict[str, Any] | None = None
 
@@ -400,6 +401,7 @@ def _plan_folder_unit(
             item.trees.append(TreeOp(str(repo.tree(res.revision)), tree))
     if opts.mode == MOVE and unit.kind in (FOLDER, ST_LEGACY, LOCAL_DIR):
         item.prune.append(str(unit.root))
+        item.cleanup = [str(p) for p in unit.bookkeeping]
         if unit.src is not None and unit.src in unit.root.parents:
             item.prune_stop = str(unit.src)
     item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local)

@@ -104,9 +104,11 @@ def apply_plan(
 
 def update_lock(lock_path: Path, entries: list[dict[str, Any] | None]) -> list[str]:
     """Add or update each entry in project_cache.yaml (linker/lockedit.py keeps order and comments)."""
-    from ..lockedit import upsert_entries
+    from ..lockedit import create_lockfile, upsert_entries
 
     real = [e for e in entries if e]
     if real:
+        if not lock_path.exists():
+            create_lockfile(lock_path)
         upsert_entries(lock_path, real)
     return [f"{e['id']}@{e['revision'][:12]}" + (" (local)" if e.get("local") else "") for e in real]

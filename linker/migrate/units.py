@@ -66,6 +66,7 @@ class Unit:
     leftovers: list[str] = field(default_factory=list)  # bookkeeping left in place
     extra: list[SourceFile] = field(default_factory=list)  # other versions: kept as blobs, no snapshot
     trees: dict[str, Path] = field(default_factory=dict)  # revision -> a trees/<rev>.json we may copy
+    bookkeeping: list[Path] = field(default_factory=list)  # removed once every file moved (local-dir boilerplate)
     # hf-cache only
     snapshots: dict[str, dict[str, SourceFile]] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)
