@@ -180,3 +180,16 @@ def test_hf_hub_offline_makes_no_request_and_lock_marks_local(project, tmp_path,
         {"id": "other/model", "revision": c1},
         {"id": REPO, "revision": it["revisions"][0], "local": True},
     ]
+
+
+def test_unreachable_hub_exits_3_and_touches_nothing(project, tmp_path, hub_env):
+    from tests.hubhelpers import closed_endpoint, nosleep_env
+
+    files = tiny_model_files("bert", seed=8)
+    src = build_plain_folder(tmp_path / "acme" / "offline-please", files)
+    env = nosleep_env(tmp_path, {**hub_env, "HF_ENDPOINT": closed_endpoint()})
+    proc = project.linker("migrate", str(src), env=env, timeout=60)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "--offline" in proc.stderr and "Traceback" not in proc.stderr
+    assert (src / "model.safetensors").read_bytes() == files["model.safetensors"]
+    assert not any(project.global_cache.glob("models--*"))

@@ -324,3 +324,14 @@ def test_rerun_is_a_noop_and_second_copy_dedupes(project, tmp_path):
     assert d1["items"][0]["revisions"] == d2["items"][0]["revisions"]  # deterministic local revision
     assert d2["bytes"]["renamed"] == 0 and d2["bytes"]["deduplicated"] == sum(map(len, files.values()))
     assert not (tmp_path / "b" / "acme" / "dup").exists()
+
+
+def test_kind_forces_an_incomplete_st_folder_in_as_a_plain_folder_and_no_src_resumes_only(project, tmp_path):
+    files = {k: v for k, v in tiny_model_files("bert", seed=21).items()}
+    folder = build_st_legacy(tmp_path / "sentence_transformers", "acme/bert-plain", files)  # no modules.json
+    doc = migrate(project, str(folder))
+    assert doc["rc"] == 1 and doc["problems"][0]["kind"] == "incomplete"
+    doc = migrate(project, str(folder), "--kind", "folder", "--id", "acme/bert-plain")
+    assert doc["rc"] == 0 and item_of(doc, "acme/bert-plain")["kind"] == "folder"
+    proc = project.linker("migrate", "--offline")
+    assert proc.returncode == 0 and "Nothing to migrate." in proc.stdout

@@ -20,7 +20,7 @@ from ..progress import byte_progress
 
 
 @click.command()
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, metavar="[SRC]...", type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice([*KINDS, *KIND_ALIASES]), help="Force the source kind (default: detect).")
 @click.option("--id", "repo_id", metavar="ORG/NAME", help="The repo id (one model only).")
 @click.option("--type", "repo_type", type=click.Choice(REPO_TYPES), default="model", show_default=True)
@@ -52,6 +52,10 @@ def command(
     SRC may be a model folder (save_pretrained, git clone, org/model trees), a sentence-transformers < 2.3
     cache, an `hf download --local-dir` folder, an HF cache in the wrong place (or with hub 0.13 links), or a
     transformers < 4.22 cache. With no SRC, only an interrupted migrate is resumed.
+
+    Exit codes: 0 migrated (or nothing to do); 1 something was refused or left in place (unsafe source,
+    ambiguous id, incomplete download, a copy that did not verify); 2 bad arguments; 3 Hub unreachable, token
+    refused or rate limited (retry, or pass --offline); 4 a blob or migrate lock was not obtained in time.
     """
     if copy_ and hardlink:
         raise click.UsageError("--copy and --hardlink exclude each other")

@@ -26,6 +26,7 @@ from ..hfcache import (
     shared_store,
     snapshot_link_target,
 )
+from ..manifest import manifest_path
 from .units import HF_CACHE, SourceFile, Unit, ident_of, inside, special_kind
 
 
@@ -44,6 +45,7 @@ def cache_root(d: Path) -> Path | None:
 def scan_hf_cache(cache: Path, global_cache: Path | None, only: str | None = None) -> list[Unit]:
     cache = Path(os.path.abspath(cache))
     in_place = global_cache is not None and os.path.realpath(cache) == os.path.realpath(global_cache)
+    view = manifest_path(cache).is_file()  # a linker view: its refs are the project's pins, not branches
     units = []
     try:
         entries = sorted(os.scandir(cache), key=lambda e: e.name)
@@ -60,7 +62,11 @@ def scan_hf_cache(cache: Path, global_cache: Path | None, only: str | None = Non
             continue
         if not e.is_dir(follow_symlinks=False):
             continue
-        units.append(_scan_repo(cache, Path(e.path), parsed[0], parsed[1], global_cache, in_place))
+        unit = _scan_repo(cache, Path(e.path), parsed[0], parsed[1], global_cache, in_place)
+        if view and unit.refs:
+            unit.notes.append(f"a linker view: its refs ({', '.join(sorted(unit.refs))}) are pins, not merged")
+            unit.refs = {}
+        units.append(unit)
     return units
 
 

@@ -402,6 +402,9 @@ def _plan_folder_unit(
     if opts.mode == MOVE and unit.kind in (FOLDER, ST_LEGACY, LOCAL_DIR):
         item.prune.append(str(unit.root))
         item.cleanup = [str(p) for p in unit.bookkeeping]
+        if unit.leftovers:
+            shown = ", ".join(Path(p).name for p in unit.leftovers[:3]) + ("…" if len(unit.leftovers) > 3 else "")
+            item.notes.append(f"left in place: {len(unit.leftovers)} download leftover(s) ({shown})")
         if unit.src is not None and unit.src in unit.root.parents:
             item.prune_stop = str(unit.src)
     item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local)
