@@ -31,6 +31,7 @@ from tests.cachefactory import (
     sha256_hex,
     tiny_model_files,
 )
+from tests.hfprobe import load_file
 from tests.migrate_support import (
     global_snapshot,
     migrate,
@@ -310,3 +311,60 @@ def test_kill_at_random_points_loses_nothing_and_rerun_completes(tmp_path, cross
         assert not temps, f"attempt {attempt}: temp files left: {temps}"
         assert not src.exists() or not any(p.is_file() for p in src.rglob("*"))
     assert midway >= attempts // 4, f"only {midway} kill(s) landed while files were moving"
+
+
+def test_source_that_cannot_be_moved_or_removed_is_copied_and_kept(tmp_path, monkeypatch):
+    files = tiny_model_files("bert", seed=9)
+    src = build_plain_folder(tmp_path / "acme" / "readonly", files)
+    gc = tmp_path / "global"
+    real_unlink = os.unlink
+
+    def refuse_in_src(path, *args, **kwargs):
+        if str(path).startswith(str(src)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_unlink(path, *args, **kwargs)
+
+    def no_rename(a, b, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(a))
+
+    monkeypatch.setattr(os, "rename", no_rename)
+    monkeypatch.setattr(os, "unlink", refuse_in_src)
+    result = migrate_lib([src], Options(global_cache=gc), offline=True)
+    assert result.outcome is not None
+    assert {p.detail for p in result.outcome.problems} == {"copied, but the source could not be removed; it stays"}
+    assert tree_digests(src) == {k: sha(v) for k, v in files.items()}  # nothing lost, nothing half-removed
+    [item] = result.plan.items
+    assert global_snapshot(gc, "acme/readonly", item.revisions[0]) == files  # and the model is in the cache
+
+
+@pytest.mark.parametrize("kind", ["hf-cache", "transformers-legacy"])
+def test_interrupted_cache_migrations_recover(tmp_path, monkeypatch, kind):
+    from linker.migrate import executor
+
+    files = tiny_model_files("st", seed=10)
+    commit = fake_commit("crash", kind)
+    src = tmp_path / "old"
+    if kind == "hf-cache":
+        build_repo(src, "acme/crash", {commit: files}, symlinks=False)  # real snapshot files: moved, then linked
+    else:
+        build_transformers_legacy(src, "acme/crash", commit, files)
+    gc = tmp_path / "global"
+    real, calls = executor.Executor.blob, []
+
+    def crash_midway(self, item, op):
+        calls.append(op)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(self, item, op)
+
+    monkeypatch.setattr(executor.Executor, "blob", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        migrate_lib([src], Options(global_cache=gc), offline=True)
+    monkeypatch.setattr(executor.Executor, "blob", real)
+    assert {sha(v) for v in files.values()} <= reachable_contents(src, gc)
+    assert len(recover(gc)) == 1
+    assert global_snapshot(gc, "acme/crash", commit) == files
+    if kind == "hf-cache":  # the old place became a view that still loads
+        assert load_file(src, "acme/crash", "modules.json", revision=commit) == files["modules.json"]
+    else:
+        assert not any(src.iterdir())

@@ -10,6 +10,7 @@ then renamed into place; a source file is removed only after its blob is in plac
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -143,21 +144,25 @@ class Executor:
         assert st is not None
         if not _unchanged(st, op.ident) and not _verify(src, op.etag):
             return self.fail(item, op.src, "changed since it was hashed; left in place", fix="rerun linker migrate")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        with blob_lock(Path(op.lock)):
-            if os.path.lexists(dst):  # a concurrent download finished first
-                return self.settle(item, op, st)
-            if op.op == MOVE:
-                placed = self.move(src, dst, op)
-            elif op.op == HARDLINK:
-                placed = self.hardlink(src, dst, op)
-            else:
-                placed = self.copy(src, dst, op)
-            if not placed:
-                return self.fail(item, op.src, f"copy did not verify as {op.etag[:12]}; source left in place")
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            with blob_lock(Path(op.lock)):
+                if os.path.lexists(dst):  # a concurrent download finished first
+                    return self.settle(item, op, st)
+                if op.op == MOVE:
+                    placed = self.move(src, dst, op)
+                elif op.op == HARDLINK:
+                    placed = self.hardlink(src, dst, op)
+                else:
+                    placed = self.copy(src, dst, op)
+        except OSError as exc:  # disk full, read-only folder...: the source is intact
+            return self.fail(item, op.src, f"not placed ({exc.strerror or exc}); source left in place")
+        if not placed:
+            return self.fail(item, op.src, f"copy did not verify as {op.etag[:12]}; source left in place")
         if op.remove_src and os.path.lexists(src) and stat.S_ISREG(os.lstat(src).st_mode):
             fsync_dir(dst.parent)  # the verified copy's name is durable before the source goes
-            self.remove_source(src, dst)
+            if not self.remove_source(src, dst):  # the blob is in place all the same
+                self.fail(item, op.src, "copied, but the source could not be removed; it stays")
         self.dirty.update((dst.parent, src.parent))
         return self.finish(op)
 
@@ -173,15 +178,21 @@ class Executor:
                 return self.fail(
                     item, op.dst, "the global blob does not match its name; the source was kept", fix="linker repair"
                 )
-            self.remove_source(src, dst)
+            if not self.remove_source(src, dst):
+                self.fail(item, op.src, "already in the global cache, but the source could not be removed")
+                return True
             self.out.deduped += op.size
         return self.finish(op)
 
-    def remove_source(self, src: Path, dst: Path) -> None:
+    def remove_source(self, src: Path, dst: Path) -> bool:
         with contextlib.suppress(OSError):
             _fsync_file(dst)
-        os.unlink(src)
+        try:
+            os.unlink(src)
+        except OSError:
+            return False
         self.dirty.add(src.parent)
+        return True
 
     def finish(self, op: BlobOp) -> bool:
         """After the bytes are safe in the global cache: the old place's link, then sidecars and alias links."""
@@ -209,9 +220,9 @@ class Executor:
         try:
             os.rename(src, dst)  # the same inode under its blob name: no byte is written
         except OSError as exc:
-            if not is_cross_device(exc):
+            if not is_cross_device(exc) and exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise
-            return self.copy(src, dst, op)  # another filesystem: copy, verify; the caller removes the source
+            return self.copy(src, dst, op)  # another filesystem (or a read-only source): copy and verify
         self.out.renamed += op.size
         if self.on_bytes:
             self.on_bytes(op.size)

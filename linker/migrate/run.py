@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, HubError
+from ..errors import ConfigError, HubError, LinkerError
+from ..fsutil import writable_dir
 from ..hfcache import offline_mode
 from . import journal
 from .executor import Outcome, execute
@@ -52,6 +53,8 @@ def migrate(
             f"an interrupted migrate is pending ({p.name}); a real run resumes it first" for p in journal.pending(gc)
         ]
     else:
+        if not writable_dir(gc):
+            raise LinkerError(f"the global cache {gc} is not writable by this user", hint="pass --to DIR, or fix it")
         gc.mkdir(parents=True, exist_ok=True)
         guard = journal.migrate_lock(gc)
     with guard:
