@@ -178,10 +178,18 @@ def test_st_home_env_and_folder_given_directly(project, tmp_path):
     assert doc["rc"] == 0, doc
     assert item_of(doc, "BAAI/bge-tiny")["kind"] == "st-legacy"
     assert not folder.exists()
-    # one folder given directly, recognised by its name
+    # one folder given directly, recognised by its name and contents (a Hub download has .gitattributes)
     folder2 = build_st_legacy(tmp_path / "elsewhere", ST_ID, files)
     doc = migrate(project, str(folder2))
     assert item_of(doc, ST_ID)["kind"] == "st-legacy"
+    folder3 = build_st_legacy(tmp_path / "copied-from-a-server", "BAAI/bge-small", files)
+    doc = migrate(project, str(folder3))
+    assert item_of(doc, "BAAI/bge-small")["kind"] == "st-legacy"
+    saved = build_plain_folder(
+        tmp_path / "acme" / "my_model", {k: v for k, v in files.items() if k != ".gitattributes"}
+    )
+    doc = migrate(project, str(saved))  # a save() output: a plain folder, id from its path
+    assert item_of(doc, "acme/my_model")["kind"] == "folder"
 
 
 # ---------------------------------------------------------------------------------------------------------------

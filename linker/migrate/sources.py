@@ -93,9 +93,7 @@ def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Un
     if units or cache is not None:
         return units
     if is_model_folder(src):
-        if _is_st_root(src.parent) or src.name.startswith("sentence-transformers_"):
-            return [st_unit(src)]
-        return [folder_unit(src)]
+        return [st_unit(src) if _looks_st_legacy(src) else folder_unit(src)]
     children = _subdirs(src)
     model_children = [c for c in children if is_model_folder(c)]
     if model_children and (_is_st_root(src) or any("_" in c.name for c in model_children)):
@@ -127,6 +125,21 @@ def _discover_kind(src: Path, kind: str, global_cache: Path | None) -> list[Unit
     if is_model_folder(src):
         return [folder_unit(src)]
     return _folder_tree(src)
+
+
+def _looks_st_legacy(d: Path) -> bool:
+    """One sentence-transformers < 2.3 folder given directly: in an ST cache root, or named like one
+    (`sentence-transformers_*`, or an `<org>_<name>` sentence-transformers model holding the Hub's `.gitattributes`
+    but no `.git`, as a download of every file of a repo does and a `save()` does not)."""
+    if _is_st_root(d.parent) or d.name.startswith("sentence-transformers_"):
+        return True
+    return (
+        "_" in d.name
+        and bool(st_id_candidates(d.name))
+        and (d / ".gitattributes").is_file()
+        and not (d / ".git").exists()
+        and (d / "modules.json").is_file()
+    )
 
 
 def _subdirs(d: Path) -> list[Path]:
