@@ -343,3 +343,16 @@ def test_kind_forces_an_incomplete_st_folder_in_as_a_plain_folder_and_no_src_res
     assert doc["rc"] == 0 and item_of(doc, "acme/bert-plain")["kind"] == "folder"
     proc = project.linker("migrate", "--offline")
     assert proc.returncode == 0 and "Nothing to migrate." in proc.stdout
+
+
+def test_transformers_cache_with_non_hub_urls_leaves_them_in_place(project, tmp_path):
+    flat = tmp_path / "transformers"
+    entries = build_transformers_legacy(flat, "acme/flat", "main", {"config.json": b"{}"})
+    e = entries["config.json"]
+    e.sidecar.write_text('{"url": "https://s3.amazonaws.com/models.huggingface.co/bert/x/config.json", "etag": "1"}')
+    doc = migrate(project, str(flat))
+    assert doc["rc"] == 0 and doc["items"] == []
+    assert any("left in place" in n for n in doc["notices"])
+    assert e.file.read_bytes() == b"{}"
+    proc = project.linker("migrate", str(flat), "--offline")
+    assert "pre-v4 S3/CDN download" in proc.stderr and "left in place" in proc.stderr

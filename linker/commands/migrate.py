@@ -111,6 +111,7 @@ def _json(result: Result, dry_run: bool, elapsed: float) -> dict[str, object]:
         "dry_run": dry_run,
         "applied": result.applied,
         "recovered": result.recovered,
+        "notices": plan["notices"],
         "items": [_item_json(it) for it in plan["items"]],
         "problems": plan["problems"] + ([p.__dict__ for p in out.problems] if out else []),
         "bytes": {

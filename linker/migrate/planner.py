@@ -241,14 +241,18 @@ def build_plan(
         digests, _ = hash_units(usable, online=remote is not None, on_bytes=on_bytes)
     for unit in units:
         label = unit.label
-        for msg in unit.unsafe:
-            plan.problems.append(Problem(UNSAFE, label, str(unit.root), msg, fix="remove or fix it, then rerun"))
+        for msg in unit.unsafe:  # "<path>: <why>"
+            path, _, why = msg.partition(": ")
+            plan.problems.append(Problem(UNSAFE, label, path, why, fix="remove or fix it, then rerun"))
         if unit.unsafe:
             continue
         for msg in unit.problems:
             kind = INCOMPLETE if "incomplete" in msg or "git-lfs" in msg else UNRESOLVED
             plan.problems.append(Problem(kind, label, str(unit.root), msg))
         if unit.problems:
+            continue
+        if not unit.files and not unit.snapshots and not unit.extra and not unit.orphans:
+            plan.notices += [f"{unit.root}: {n}" for n in unit.notes] or [f"{unit.root}: no file to migrate"]
             continue
         if unit.kind == HF_CACHE:
             item = _plan_cache_unit(unit, digests, opts, remote, plan)

@@ -127,11 +127,11 @@ def resolve_id(unit: Unit, digests: dict[str, Digest], remote: Remote | None) ->
         res.repo_id, res.id_reason = unit.ids[0], unit.id_reason
         return res
     if not unit.ids:
-        res.problem = ("unknown-id", f"{unit.root}: cannot tell the repo id from the path; pass --id ORG/NAME")
+        res.problem = ("unknown-id", "cannot tell the repo id from the path; pass --id ORG/NAME")
         return res
     listed = ", ".join(unit.ids)
     if remote is None:
-        res.problem = ("ambiguous-id", f"{unit.root.name} can be {listed}; offline, pass --id to choose")
+        res.problem = ("ambiguous-id", f"the name can be {listed}; offline, pass --id to choose")
         return res
     existing = [i for i in unit.ids if remote.repo_exists(i, unit.repo_type)]
     if len(existing) == 1:
@@ -142,9 +142,9 @@ def resolve_id(unit: Unit, digests: dict[str, Digest], remote: Remote | None) ->
         if len(matching) == 1:
             res.repo_id, res.id_reason = matching[0], f"the only one of {', '.join(existing)} with a matching commit"
             return res
-        res.problem = ("ambiguous-id", f"{unit.root.name}: the Hub has {', '.join(existing)}; pass --id to choose")
+        res.problem = ("ambiguous-id", f"the Hub has {', '.join(existing)}; pass --id to choose")
         return res
-    res.problem = ("ambiguous-id", f"{unit.root.name} can be {listed}, none is on the Hub; pass --id to choose")
+    res.problem = ("ambiguous-id", f"the name can be {listed}, none is on the Hub; pass --id to choose")
     return res
 
 

@@ -192,7 +192,7 @@ def st_unit(d: Path) -> Unit:
     scan_files(unit, d)
     if "modules.json" not in unit.files:
         unit.problems.append(
-            f"{d.name}: incomplete sentence-transformers download (no modules.json); not migrated "
+            "incomplete sentence-transformers download (no modules.json); not migrated "
             "(it would load with mean pooling); migrate it with --kind folder if it is a plain transformers model"
         )
     return unit

@@ -82,7 +82,7 @@ class Unit:
 
     @property
     def label(self) -> str:
-        rid = self.repo_id or (f"{self.ids[0]}?" if self.ids else "?")
+        rid = self.repo_id or self.root.name
         return rid if self.repo_type == "model" else f"{self.repo_type}:{rid}"
 
     def all_files(self) -> list[SourceFile]:
