@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from tests.cachefactory import (
+    add_no_exist,
     build_local_dir,
     build_plain_folder,
     build_repo,
@@ -239,8 +240,9 @@ def test_project_cache_of_real_folders_merges_and_becomes_a_view(project):
     v1, v2 = tiny_model_files("bert", seed=12), tiny_model_files("bert", seed=13)
     old_place = project.view  # the project's own models_cache/ holding real data
     build_repo(old_place, "acme/merged", {c1: v1, c2: v2}, refs={"main": c1})
-    # the global cache already has the repo, with main further ahead
+    # the global cache already has the repo, with main further ahead, and a stale "not in c1" marker
     build_repo(project.global_cache, "acme/merged", {c2: v2}, refs={"main": c2})
+    marker = add_no_exist(project.global_cache / "models--acme--merged", c1, "config.json")
     before = reachable_contents(old_place / "models--acme--merged" / "blobs")
     doc = migrate(project, str(old_place))
     assert doc["rc"] == 0, doc
@@ -256,6 +258,7 @@ def test_project_cache_of_real_folders_merges_and_becomes_a_view(project):
     # the old place is now a view: blobs are links to the global blobs, snapshots still resolve
     for blob in (old_place / "models--acme--merged" / "blobs").iterdir():
         assert blob.is_symlink() and Path(os.readlink(blob)).is_relative_to(project.global_cache)
+    assert not marker.exists()  # it would shadow the config.json c1 now has
     project.write_lock([{"id": "acme/merged", "revision": c1}])
     sync_and_load(project, "acme/merged", v1, paths=["config.json", "model.safetensors"])
     assert not scan(project.view)["warnings"]

@@ -105,6 +105,10 @@ class Executor:
             ok = self.link(item, link.path, link.target, in_old_place=False) and ok
         for link in item.relinks:
             ok = self.link(item, link.path, link.target, in_old_place=True) and ok
+        for marker in item.unmark:  # "not in this commit" markers for files the snapshot now has
+            st = _lstat(Path(marker))
+            if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == 0:
+                os.unlink(marker)
         for d in self.dirty:
             fsync_dir(d)
         self.dirty.clear()

@@ -100,6 +100,7 @@ class Item:
     prune: list[str] = field(default_factory=list)  # source folders whose empty directories are removed
     prune_stop: str = ""  # ... and their empty parents, up to (not including) this SRC folder
     cleanup: list[str] = field(default_factory=list)  # bookkeeping removed once every file of the item moved
+    unmark: list[str] = field(default_factory=list)  # `.no_exist` markers that would shadow files now present
     notes: list[str] = field(default_factory=list)
     lock_entry: dict[str, Any] | None = None
 
@@ -335,6 +336,9 @@ def _link_ops(repo: CacheRepo, revision: str, etags: dict[str, str], item: Item)
     for path, etag in sorted(etags.items()):
         p = repo.snapshot_file(revision, path)
         target = snapshot_link_target(path, etag)
+        marker = repo.no_exist(revision, path)
+        if os.path.isfile(marker) and not os.path.islink(marker):
+            item.unmark.append(str(marker))
         try:
             current = os.readlink(p)
         except OSError:
