@@ -62,7 +62,16 @@ def test_revision_found_on_the_hub_then_verify_and_lock(project, tmp_path, hub_s
     )
     assert snapshot_links(project.global_cache, REPO, c1)["modules.json"].endswith(git_blob_sha1(v1["modules.json"]))
     lock = yaml.safe_load(project.lock_path.read_text())
-    assert lock["models"] == [{"id": REPO, "revision": c1}]
+    [entry] = lock["models"]
+    assert entry["id"] == REPO and entry["revision"] == c1 and "local" not in entry
+    # the whole commit was migrated, so the lock lists its files as `linker lock` would: `lock --check` agrees
+    assert set(entry["files"]) == set(v1)
+    assert entry["files"]["model.safetensors"] == {
+        "size": len(v1["model.safetensors"]),
+        "hash": sha256_hex(v1["model.safetensors"]),
+    }
+    check = project.linker("lock", "--check", env=hub_env)
+    assert check.returncode == 0, check.stdout + check.stderr
     # the second folder is main's head: migrate writes refs/main, because the Hub says so
     doc = migrate(project, str(new), env=hub_env, offline=False)
     assert doc["rc"] == 0, doc
@@ -176,10 +185,13 @@ def test_hf_hub_offline_makes_no_request_and_lock_marks_local(project, tmp_path,
     it = item_of(doc, REPO)
     assert it["local"] and it["reason"] == "local: offline"
     lock = yaml.safe_load(project.lock_path.read_text())
-    assert lock["models"] == [
-        {"id": "other/model", "revision": c1},
-        {"id": REPO, "revision": it["revisions"][0], "local": True},
-    ]
+    assert lock["models"][0] == {"id": "other/model", "revision": c1}
+    local = lock["models"][1]
+    assert (local["id"], local["revision"], local["local"]) == (REPO, it["revisions"][0], True)
+    assert local["files"]["modules.json"] == {
+        "size": len(v1["modules.json"]),
+        "hash": git_blob_sha1(v1["modules.json"]),
+    }
 
 
 def test_unreachable_hub_exits_3_and_touches_nothing(project, tmp_path, hub_env):

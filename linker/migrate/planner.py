@@ -403,10 +403,9 @@ def _plan_folder_unit(
         # A local revision is nobody's branch: no refs/main. A ref of our own keeps `hf cache prune` off it.
         refs = [(f"linker/migrated-{res.revision[:12]}", True)]
     _ref_ops(repo, res.revision, refs, item, remote)
-    if not os.path.exists(repo.tree(res.revision)):
-        tree = _complete_tree(unit, res)
-        if tree is not None:
-            item.trees.append(TreeOp(str(repo.tree(res.revision)), tree))
+    complete = _complete_tree(unit, res)
+    if complete is not None and not os.path.exists(repo.tree(res.revision)):
+        item.trees.append(TreeOp(str(repo.tree(res.revision)), complete[1]))
     if opts.mode == MOVE and unit.kind in (FOLDER, ST_LEGACY, LOCAL_DIR):
         item.prune.append(str(unit.root))
         item.cleanup = [str(p) for p in unit.bookkeeping]
@@ -415,13 +414,18 @@ def _plan_folder_unit(
             item.notes.append(f"left in place: {len(unit.leftovers)} download leftover(s) ({shown})")
         if unit.src is not None and unit.src in unit.root.parents:
             item.prune_stop = str(unit.src)
-    item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local)
+    files: dict[str, dict[str, Any]] | None = None
+    if res.local:  # the content is the whole "commit"
+        files = {p: {"size": unit.files[p].size, "hash": e} for p, e in res.etags.items()}
+    elif complete is not None:  # the whole commit was migrated: the lock can list it, as `linker lock` would
+        files = {p: {"size": t.size, "hash": t.etag} for p, t in complete[0].items()}
+    item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local, files)
     return item
 
 
-def _complete_tree(unit: Unit, res: Resolved) -> str | None:
-    """A `trees/<rev>.json` to write, only when the snapshot holds every file of the commit (else offline
-    `snapshot_download` would raise IncompleteSnapshotError)."""
+def _complete_tree(unit: Unit, res: Resolved) -> tuple[dict[str, TreeFile], str] | None:
+    """The commit's listing and `trees/<rev>.json` text, only when the snapshot holds every file of the commit
+    (a tree for a partial snapshot makes offline `snapshot_download` raise IncompleteSnapshotError)."""
     assert res.revision is not None
     listing: dict[str, TreeFile] | None = None
     text: str | None = None
@@ -434,14 +438,17 @@ def _complete_tree(unit: Unit, res: Resolved) -> str | None:
         text = tree_json(res.hub_tree)
     if listing is None or set(listing) != set(res.etags):
         return None
-    if any(listing[p].etag != e for p, e in res.etags.items()):
+    if text is None or any(listing[p].etag != e for p, e in res.etags.items()):
         return None
-    return text
+    return listing, text
 
 
-def _lock_entry(repo_id: str, repo_type: str, revision: str, local: bool) -> dict[str, Any]:
-    """The lock entry: the pin, `local: true` for a local revision; a stale `files` map of an older pin goes."""
-    entry: dict[str, Any] = {"id": repo_id, "revision": revision, "local": local, "files": None}
+def _lock_entry(
+    repo_id: str, repo_type: str, revision: str, local: bool, files: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The lock entry: the pin, `local: true` for a local revision, and the file list when the whole commit
+    was migrated (else none: a `files` map of an older pin must go)."""
+    entry: dict[str, Any] = {"id": repo_id, "revision": revision, "local": local, "files": files}
     if repo_type != "model":
         entry["type"] = repo_type
     return entry
