@@ -109,6 +109,13 @@ def test_ambiguous_st_name_the_hub_decides(project, tmp_path, hub_store, hub_env
     assert doc["rc"] == 0, doc
     it = item_of(doc, "my_org/tiny_model")
     assert "the Hub has my_org/tiny_model" in it["id_reason"] and not it["local"]
+    # two splits on the Hub: the one whose commits hold these files wins
+    hub_store.create_repo("my_org_tiny/model")
+    hub_store.commit("my_org_tiny/model", tiny_model_files("st", seed=6))
+    folder = build_st_legacy(tmp_path / "second" / "sentence_transformers", "my_org/tiny_model", files)
+    doc = migrate(project, str(folder), env=hub_env, offline=False)
+    assert doc["rc"] == 0, doc
+    assert item_of(doc, "my_org/tiny_model")["id_reason"].startswith("the only one of")
     # none of the splits on the Hub: like offline, --id is required and the candidates are listed
     other = build_st_legacy(root, "nobody_has/this_one", files)
     doc = migrate(project, str(other), env=hub_env, offline=False)
