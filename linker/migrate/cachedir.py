@@ -9,6 +9,7 @@ be a view link to the destination's own blob.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..hfcache import (
     CacheRepo,
     etag_kind,
     is_safe_repo_path,
+    lfs_patterns_from_gitattributes,
     link_etag,
     parse_repo_folder,
     read_tree,
@@ -149,6 +151,10 @@ def _scan_repo(
         for rel, f in files.items():
             if f.etag is None and listing and rel in listing:
                 f.etag, f.lfs, f.origin = listing[rel].etag, listing[rel].lfs, "tree"
+        ga = files.get(".gitattributes")
+        if unit.lfs_patterns is None and ga is not None and ga.size < 1 << 20:  # else the Hub's defaults
+            with contextlib.suppress(OSError):
+                unit.lfs_patterns = lfs_patterns_from_gitattributes(ga.abspath.read_text(errors="replace"))
     unit.orphans = [f for etag, f in blobs.items() if f is not None and etag not in used]
     for f in unit.orphans:
         f.path = f"(blob {f.etag[:12]})"
