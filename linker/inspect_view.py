@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diff import fetch_command
 from .errors import ConfigError
 from .fsutil import is_tmp_name, writable_dir
 from .hfcache import (
@@ -25,15 +24,14 @@ from .hfcache import (
     CacheRepo,
     etag_kind,
     incomplete_etag,
-    iter_files,
     link_etag,
     matches_patterns,
     project_ref_name,
-    read_ref,
     read_tree,
     snapshot_link_target,
 )
 from .lockfile import Entry, Lockfile
+from .manifest import RepoRecord, load_manifest
 from .problems import (
     BAD_REF,
     CORRUPT,
@@ -124,11 +122,16 @@ class VerifyReport:
 # What an entry pins
 
 
-def pinned_files(entry: Entry, g: CacheRepo, v: CacheRepo) -> tuple[dict[str, PinnedFile], str]:
-    """The files an entry pins: the lock's `files`, else the global `trees/<sha>.json`, else the view's copy of
-    it, else the union of the global and view snapshot listings (include/exclude applied to listings)."""
+def pinned_files(
+    entry: Entry, g: CacheRepo, v: CacheRepo, record: RepoRecord | None = None
+) -> tuple[dict[str, PinnedFile], str]:
+    """The files an entry pins: the lock's `files`; else what the last complete sync of this very entry linked
+    (`record`, from the view's manifest); else the global `trees/<sha>.json`, else the view's copy of it, else
+    the union of the global and view snapshot listings (include/exclude applied to listings)."""
     if entry.files is not None:
         return {p: PinnedFile(p, f.hash, f.size) for p, f in entry.files.items()}, "lock"
+    if record is not None and (files := _manifest_files(entry, record)):
+        return files, "manifest"
     inc, exc = list(entry.include), list(entry.exclude)
     for repo, name in ((g, "tree"), (v, "view-tree")):
         tree = read_tree(repo.tree(entry.revision))
@@ -141,6 +144,28 @@ def pinned_files(entry: Entry, g: CacheRepo, v: CacheRepo) -> tuple[dict[str, Pi
             if p not in out and matches_patterns(p, inc, exc) and not is_tmp_name(p.rsplit("/", 1)[-1]):
                 out[p] = PinnedFile(p)
     return out, ("snapshot" if out else "none")
+
+
+def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
+    """Whether the manifest record is of a complete sync of exactly this entry (revision, ref, patterns, locked
+    files, global cache), in any link mode."""
+    if rec is None or not rec.in_sync or rec.revision != entry.revision:
+        return False
+    from .diff import SyncOptions, entry_spec
+
+    return any(entry_spec(entry, SyncOptions(global_cache, m)) == rec.spec for m in ("symlink", "hardlink", "copy"))
+
+
+def _manifest_files(entry: Entry, rec: RepoRecord) -> dict[str, PinnedFile] | None:
+    """The snapshot files the last sync linked (a record that `record_matches`), with the size each resolved to.
+    Saves reading `trees/<sha>.json` on the fast path."""
+    prefix = f"snapshots/{entry.revision}/"
+    n = len(prefix)
+    return {
+        rel[n:]: PinnedFile(rel[n:], None, ident[2] if ident else None)
+        for rel, ident in rec.paths.items()
+        if rel.startswith(prefix)
+    }
 
 
 def select_entries(lock: Lockfile, ids: Iterable[str]) -> list[Entry]:
@@ -178,6 +203,7 @@ def verify(
     full: bool = False,
     ids: Iterable[str] = (),
     global_blobs: bool = False,
+    leftovers: bool | None = None,
     progress: ProgressFactory | None = None,
     workers: int | None = None,
 ) -> VerifyReport:
@@ -185,15 +211,19 @@ def verify(
 
     `full` hashes every blob the view resolves to; `global_blobs` (repair) also hashes the global cache's
     blobs of the pinned files when they are other files than the view's (copy mode, or a view link that dangles).
+    `leftovers` (default: `full`) also lists leftovers of interrupted runs and quarantined blobs (warnings).
     """
     start = time.perf_counter()
     view = lock.view
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: dict[tuple[int, int], _Hashable] = {}
+    records = load_manifest(view).repos
+    scan = full if leftovers is None else leftovers
     for entry in select_entries(lock, ids):
         before = len(report.findings)
-        check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None)
+        rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
+        check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan)
         if full and global_blobs:
             _collect_global_blobs(entry, global_cache, view, to_hash)
         check.errors = sum(f.severity == ERROR for f in report.findings[before:])
@@ -214,88 +244,85 @@ def _check_entry(
     ref_name: str,
     out: list[Finding],
     to_hash: dict[tuple[int, int], _Hashable] | None,
+    record: RepoRecord | None = None,
+    leftovers: bool = False,
 ) -> EntryCheck:
     label, rev = entry.label, entry.revision
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(view, entry.id, entry.type)
-    files, listing = pinned_files(entry, g, v)
+    vpath = str(v.path)  # strings, not Paths, on the fast path: this runs for every file of every entry
+    if not record_matches(entry, record, global_cache):
+        record = None
+    files, listing = pinned_files(entry, g, v, record)
     check = EntryCheck(label, entry.type, rev, entry.ref, listing, files=len(files))
 
     def add(kind: str, path: str, detail: str, **kw: Any) -> None:
         kw.setdefault("fix", "linker repair")
         out.append(Finding(kind, label, path, detail, revision=rev, **kw))
 
-    if not os.path.isdir(v.path):
+    if not os.path.isdir(vpath):
         where = "" if listing != "none" else f" (and revision {rev[:12]} is not in the global cache)"
-        fix = "linker sync" if listing != "none" else f"{fetch_command(entry)}, then linker sync"
-        add(NOT_SYNCED, "", f"not in the view {view}{where}", fix=fix, where=str(v.path))
+        fix = "linker sync" if listing != "none" else f"{_fetch_command(entry)}, then linker sync"
+        add(NOT_SYNCED, "", f"not in the view {view}{where}", fix=fix, where=vpath)
         return check
     if listing == "none":
         add(
             MISSING_FILE,
             "",
             f"revision {rev[:12]} is in neither the view nor the global cache",
-            fix=f"{fetch_command(entry)}, then linker sync",
+            fix=f"{_fetch_command(entry)}, then linker sync",
         )
 
     # 1. refs/<ref> in the view holds exactly the pin
-    raw = v.read_ref(entry.ref)
+    ref_path = f"{vpath}/refs/{entry.ref}"
+    raw = _read(ref_path)
     if raw != rev:
-        add(BAD_REF, f"refs/{entry.ref}", _ref_problem(raw, rev), where=str(v.ref(entry.ref)))
+        add(BAD_REF, f"refs/{entry.ref}", _ref_problem(raw, rev), where=ref_path)
 
     # 2. every pinned file: present, resolving, the locked blob, the locked size, a hub-style relative link
     dangling = False
+    snap = f"{vpath}/snapshots/{rev}/"
+    stat, readlink = os.stat, os.readlink
+    prefixes = ["../../blobs/", "../../../blobs/"]
     for path, pf in files.items():
-        p = v.snapshot_file(rev, path)
+        p = snap + path
         try:
-            st = os.stat(p)
+            st = stat(p)
         except OSError:
             dangling |= _missing_or_dangling(entry, v, global_cache, path, pf, add)
             continue
-        try:
-            target = os.readlink(p)
-        except OSError:
-            add(
-                LINK_FORM,
-                path,
-                "is a real file, not a link linker made: it loads, but linker does not manage it",
-                severity=WARNING,
-                fix="",
-                where=str(p),
-            )
-            target = None
-        etag = pf.etag or (link_etag(target) if target else None)
-        if target is not None:
-            if etag and target != snapshot_link_target(path, etag):
-                if link_etag(target) == etag:
-                    add(
-                        LINK_FORM,
-                        path,
-                        f"link is {target!r}, not the relative link huggingface_hub writes",
-                        where=str(p),
-                        etag=etag,
-                    )
-                else:
-                    add(
-                        WRONG_BLOB,
-                        path,
-                        f"links to blob {(link_etag(target) or target)[:16]}, the lock says {etag[:16]}",
-                        where=str(p),
-                        etag=etag,
-                    )
-            elif etag is None:
-                add(LINK_FORM, path, f"link is {target!r}, not a link to a blob", where=str(p))
         if pf.size is not None and st.st_size != pf.size:
             add(
                 SIZE,
                 path,
                 f"is {st.st_size} bytes, the lock says {pf.size}",
                 where=os.path.realpath(p),
-                etag=etag or "",
+                etag=pf.etag or "",
             )
         check.size += st.st_size
+        try:
+            target = readlink(p)
+        except OSError:
+            target = None
+        depth = path.count("/")
+        while depth >= len(prefixes):
+            prefixes.append("../" + prefixes[-1])
+        prefix = prefixes[depth]
+        etag = pf.etag
+        if (
+            target is not None
+            and target.startswith(prefix)
+            and (
+                etag_kind(target[len(prefix) :])
+                if etag is None
+                else len(target) == len(prefix) + len(etag) and target.endswith(etag)
+            )
+        ):
+            etag = etag or target[len(prefix) :]  # the common case: exactly the link huggingface_hub writes
+        else:
+            etag = _odd_link(path, p, target, etag, add)
         if to_hash is not None and etag and etag_kind(etag):
-            item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(str(p), etag, st.st_size))
+            item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(p, etag, st.st_size))
             item.uses.append((entry, path, VIEW))
 
     # 3. hub-0.13 style links in the global snapshot (absolute or CWD-relative): checked with --full, and when a
@@ -320,22 +347,21 @@ def _check_entry(
 
     # 4. stale .no_exist markers (view and global) for files that exist
     for repo, scope in ((v, VIEW), (g, GLOBAL)):
-        base = repo.no_exist(rev)
-        for marker in iter_files(base):
-            rel = marker.relative_to(base).as_posix()
+        base = f"{vpath if repo is v else g.path}/.no_exist/{rev}"
+        for rel in _names(base, True):
             if rel in files or os.path.lexists(repo.snapshot_file(rev, rel)):
                 add(
                     STALE_NO_EXIST,
                     rel,
                     f"a `.no_exist` marker in the {scope} hides this file from try_to_load_from_cache and transformers",
                     scope=scope,
-                    where=str(marker),
+                    where=f"{base}/{rel}",
                 )
 
     # 5. the project's ref in the global cache protects the pin from `hf cache prune`
-    gref = g.ref(ref_name)
-    graw = read_ref(gref)
+    graw = _read(f"{g.path}/refs/{ref_name}")
     if graw != rev:
+        gref = g.ref(ref_name)
         if writable_dir(gref.parent):
             add(
                 PROJECT_REF,
@@ -355,9 +381,53 @@ def _check_entry(
                 where=str(gref),
             )
 
-    # 6. leftovers of interrupted runs, and blobs repair quarantined
-    _leftovers(label, rev, v, g, add)
+    # 6. (--full, repair) leftovers of interrupted runs, and blobs repair quarantined
+    if leftovers:
+        _leftovers(label, rev, v, g, add)
     return check
+
+
+def _fetch_command(entry: Entry) -> str:
+    from .diff import fetch_command
+
+    return fetch_command(entry)
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _odd_link(path: str, p: str, target: str | None, etag: str | None, add: Callable[..., None]) -> str | None:
+    """A snapshot entry that is not exactly `../../blobs/<etag>`: say what it is; return the blob it names."""
+    if target is None:
+        add(
+            LINK_FORM,
+            path,
+            "is a real file, not a link linker made: it loads, but linker does not manage it",
+            severity=WARNING,
+            fix="",
+            where=p,
+        )
+        return etag
+    named = link_etag(target)
+    etag = etag or named
+    if etag is None:
+        add(LINK_FORM, path, f"link is {target!r}, not a link to a blob", where=p)
+    elif named == etag:
+        add(LINK_FORM, path, f"link is {target!r}, not the relative link huggingface_hub writes", where=p, etag=etag)
+    else:
+        add(
+            WRONG_BLOB,
+            path,
+            f"links to blob {(named or target)[:16]}, the lock says {etag[:16]}",
+            where=p,
+            etag=etag,
+        )
+    return etag
 
 
 def _ref_problem(raw: str | None, rev: str) -> str:
@@ -409,45 +479,46 @@ def _in_global(g: CacheRepo, rev: str, path: str, etag: str | None) -> bool:
 
 
 def _fetch_fix(entry: Entry) -> str:
-    return f"linker repair (downloads it when online), or {fetch_command(entry)}"
+    return f"linker repair (downloads it when online), or {_fetch_command(entry)}"
 
 
 def _leftovers(label: str, rev: str, v: CacheRepo, g: CacheRepo, add: Callable[..., None]) -> None:
     for repo, scope in ((v, VIEW), (g, GLOBAL)):
+        base = str(repo.path)
         for sub in ("blobs", "refs", f"snapshots/{rev}"):
-            base = repo.path / sub
-            entries = iter_files(base) if sub != "blobs" else _scandir_files(base)
-            for p in entries:
-                name = p.name
+            for rel in _names(os.path.join(base, sub), sub != "blobs"):
+                name = rel.rpartition("/")[2]
+                if not ("." in name and (name.endswith((QUARANTINE_SUFFIX, ".incomplete")) or is_tmp_name(name))):
+                    continue  # the common case: a plain name, decided without building a path
+                p = os.path.join(base, sub, rel)
                 if name.endswith(QUARANTINE_SUFFIX):
                     add(
                         QUARANTINED,
-                        f"{sub}/{name}",
-                        f"a corrupt blob moved aside by `linker repair` ({scope}); "
-                        "delete it when you no longer need it",
+                        f"{sub}/{rel}",
+                        f"a corrupt blob moved aside by `linker repair` ({scope}); delete it when done with it",
                         scope=scope,
                         severity=WARNING,
                         fix=f"rm {p}",
-                        where=str(p),
+                        where=p,
                     )
                 elif is_tmp_name(name) or (sub == "blobs" and incomplete_etag(name)):
                     what = "an interrupted download" if name.endswith(".incomplete") else "an interrupted linker run"
-                    add(
-                        LEFTOVER,
-                        f"{sub}/{name}",
-                        f"left by {what} ({scope})",
-                        scope=scope,
-                        severity=WARNING,
-                        where=str(p),
-                    )
+                    add(LEFTOVER, f"{sub}/{rel}", f"left by {what} ({scope})", scope=scope, severity=WARNING, where=p)
 
 
-def _scandir_files(base: Path) -> list[Path]:
+def _names(base: str, recurse: bool, prefix: str = "") -> list[str]:
+    """Relative names of the files and links under `base` (never following a linked directory)."""
+    out: list[str] = []
     try:
         with os.scandir(base) as it:
-            return [Path(e.path) for e in it if not e.is_dir(follow_symlinks=False)]
+            for e in it:
+                if recurse and e.is_dir(follow_symlinks=False):
+                    out.extend(_names(e.path, True, prefix + e.name + "/"))
+                elif not e.is_dir(follow_symlinks=False):
+                    out.append(prefix + e.name)
     except OSError:
-        return []
+        pass
+    return out
 
 
 def _journal_findings(global_cache: Path) -> list[Finding]:

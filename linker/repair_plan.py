@@ -160,7 +160,9 @@ def plan_repair(
     progress: ProgressFactory | None = None,
     workers: int | None = None,
 ) -> RepairPlan:
-    report = verify(lock, global_cache, full=hash_blobs, global_blobs=True, progress=progress, workers=workers)
+    report = verify(
+        lock, global_cache, full=hash_blobs, global_blobs=True, leftovers=True, progress=progress, workers=workers
+    )
     plan = RepairPlan(lock.view, global_cache, before=report, online=online)
     stamp = utc_stamp()
     findings = report.findings
