@@ -58,8 +58,8 @@ def render_report(app: App, report: object) -> None:
     from ..inspect_view import VerifyReport
 
     assert isinstance(report, VerifyReport)
-    for f in report.findings:
-        (app.out if f.severity == "error" else app.log)(f"  ! {f.describe()}")
+    for f in sorted(report.findings, key=lambda f: f.severity != "error"):  # errors first, then warnings
+        app.out(f"  ! {f.describe()}")
     files = sum(e.files for e in report.entries)
     size = human_size(sum(e.size for e in report.entries))
     hashed = f", hashed {report.hashed_files} blob(s) ({human_size(report.hashed_bytes)})" if report.full else ""
