@@ -163,6 +163,24 @@ def test_hf_cache_prune_after_the_project_ref_was_removed(project, hub_store, hu
     assert ref.read_bytes() == sha.encode()
 
 
+def test_a_hub_that_fails_gives_exit_3_and_an_unreachable_one_exit_1(project, hub, hub_store, hub_env, tmp_path):
+    from tests.hubhelpers import closed_endpoint, nosleep_env
+
+    sha, files = online_synced(project, hub_store, hub_env)
+    os.remove(global_blob(project, etag_of(files["modules.json"], "modules.json")))
+    hub.fail_with(500)
+    r = project.linker("repair", env=nosleep_env(tmp_path, hub_env), timeout=60)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "Cannot fix 1:" in r.stdout and "HTTP 500" in r.stdout
+    hub.fail_with(None)
+    down = nosleep_env(tmp_path, {**hub_env, "HF_ENDPOINT": closed_endpoint()})
+    r = project.linker("repair", env=down, timeout=60)
+    assert r.returncode == 1, r.stdout + r.stderr  # no answer at all: like offline, with the command
+    assert f"hf download org/tiny --revision {sha} --include modules.json" in r.stdout
+    repaired(project, env=hub_env)  # the Hub is back
+    assert_pinned(project.view, files, sha)
+
+
 # -------------------------------------------------------------------------------------------------------------
 # Corrupt blobs
 
