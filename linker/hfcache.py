@@ -41,7 +41,7 @@ DEFAULT_LFS_PATTERNS = (
     "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar",
     "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*", "*.gguf", "*.mar",
 )  # fmt: skip
-LFS_SIZE_THRESHOLD = 10 * 1000 * 1000
+LFS_SIZE_THRESHOLD = 10 * 1024 * 1024  # the Hub refuses non-LFS files over 10 MiB
 _CHUNK = 1024 * 1024
 
 
