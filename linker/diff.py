@@ -226,9 +226,14 @@ def _plan_entry(
     if old and old.global_ref and old.global_ref != rec.global_ref and read_ref(Path(old.global_ref)) is not None:
         plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="pin moved"))
 
-    # 6. what linker created before and no longer needs (old revision, old ref, unused blobs)
+    # 6. what linker created before and no longer needs (old revision, old ref, unused blobs). While the pinned
+    # revision is incomplete in the global cache, its links stay: they record which blob each file had, so
+    # `linker repair` can relink or re-fetch it, and the next sync heals them once the data is back.
+    keep = (f"snapshots/{entry.revision}/", "blobs/", f"refs/{entry.ref}", f"trees/{entry.revision}.json")
     for rel in sorted(set(owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
-        if os.path.lexists(v.path / rel):
+        if want.missing and rel.startswith(keep):
+            rec.paths[rel] = None
+        elif os.path.lexists(v.path / rel):
             plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
 
     rec.in_sync = not want.missing and not conflicts

@@ -508,3 +508,23 @@ def test_project_reached_through_a_symlink_is_one_project(project, tmp_path: Pat
     assert len(refs) == 1
     assert load_file(alias / "models_cache", "org/tiny", "config.json") == old["config.json"]
     assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
+
+
+def test_a_blob_gone_from_the_global_cache_keeps_its_view_link_until_it_is_back(project) -> None:
+    """Sync must not forget which blob a file had: repair relinks or re-fetches it by that name."""
+    info, old, _ = two_revisions(project.global_cache)
+    project.write_lock([lock_entry()])
+    assert project.linker("sync").returncode == 0
+    link = view_repo(project) / "snapshots" / OLD / "config.json"
+    target = os.readlink(link)
+    blob = info.blob_path(OLD, "config.json")
+    saved = blob.read_bytes()
+    blob.unlink()
+    r = project.linker("sync", "--offline")
+    assert r.returncode == 1 and "not in the global cache" in r.stdout
+    assert os.readlink(link) == target and not link.exists()  # dangling, but kept
+    assert json.loads(project.linker("status", "--json").stdout)["entries"][0]["state"] == "broken"
+    blob.write_bytes(saved)
+    assert project.linker("sync", "--offline").returncode == 0
+    assert project.linker("sync", "--check").returncode == 0
+    assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
