@@ -12,6 +12,7 @@ import pytest
 
 from tests.cachefactory import RepoInfo, build_repo, fake_commit, sha256_hex, tiny_model_files
 from tests.hfprobe import hf_cli, load_file, run_hf, scan
+from tests.readonly import read_only
 
 OLD, NEW = fake_commit("tiny", 1), fake_commit("tiny", 2)
 
@@ -421,30 +422,12 @@ def test_lock_timeout_exits_4(project) -> None:
     assert r.returncode == 4 and "project lock" in r.stderr
 
 
-def _set_immutable(paths: list[Path], on: bool) -> bool:
-    """Make directories read-only even for root (chattr +i); False where the filesystem cannot."""
-    flag = "+i" if on else "-i"
-    r = subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True)
-    return r.returncode == 0
-
-
 def test_read_only_global_cache_still_syncs_in_symlink_mode(project) -> None:
     _info, old, _ = two_revisions(project.global_cache)
     project.write_lock([lock_entry()])
     dirs = [project.global_cache, *[p for p in project.global_cache.rglob("*") if p.is_dir() and not p.is_symlink()]]
-    if os.geteuid() != 0:
-        for d in dirs:
-            d.chmod(0o555)
-    elif not _set_immutable(dirs, True):
-        pytest.skip("chattr +i not supported here")
-    try:
+    with read_only(*dirs):
         r = project.linker("sync")
-    finally:
-        if os.geteuid() == 0:
-            _set_immutable(dirs, False)
-        else:
-            for d in dirs:
-                d.chmod(0o755)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "read-only" in r.stderr
     assert not (project.global_cache / "models--org--tiny" / "refs" / "linker").exists()
