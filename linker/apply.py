@@ -37,7 +37,8 @@ def apply_sync(
     """Apply `plan` and rewrite the manifest. Returns warnings worth one line each."""
     warnings: list[str] = []
     new_repos = {repo_folder_name(ep.entry.id, ep.entry.type): ep for ep in entry_plans}
-    if not plan.actions and all(ep.want is None for ep in entry_plans) and set(new_repos) == set(manifest.repos):
+    unchanged = all(ep.want is None and not ep.refresh for ep in entry_plans)
+    if not plan.actions and unchanged and set(new_repos) == set(manifest.repos):
         return warnings  # proven in sync by the fast path: nothing to write, not even the manifest
     view.mkdir(parents=True, exist_ok=True)
     ensure_cachedir_tag(view)
@@ -92,6 +93,8 @@ def apply_sync(
             for rel, ident in ep.record.paths.items():
                 if ident is None and rel.startswith("snapshots/"):
                     ep.record.paths[rel] = _ident(f"{view}/{folder}/{rel}")
+        if ep.record.in_sync and (ep.want is not None or ep.refresh):
+            ep.record.dirs = _dir_stamps(view / folder, ep)
         final.repos[folder] = ep.record
     for folder, rec in manifest.repos.items():
         if folder not in final.repos and (view / folder).exists():
@@ -112,6 +115,24 @@ class _DirMaker:
         if d not in self._made:
             os.makedirs(d, exist_ok=True)
             self._made.add(d)
+
+
+def _dir_stamps(repo: Path, ep: EntryPlan) -> dict[str, int]:
+    """mtimes of the view dirs linker owns in this repo and of the global dirs its links lead to."""
+    rel_dirs = {rel.rsplit("/", 1)[0] for rel in ep.record.paths if "/" in rel}
+    if ep.want is not None:
+        abs_dirs = {os.path.dirname(f.source) for f in ep.want.files.values()}
+    else:
+        abs_dirs = {d for d in ep.record.dirs if d.startswith("/")}
+    if ep.record.global_ref:
+        abs_dirs.add(os.path.dirname(ep.record.global_ref))
+    out: dict[str, int] = {}
+    for d in sorted(rel_dirs | abs_dirs):
+        try:
+            out[d] = os.stat(d if d.startswith("/") else f"{repo}/{d}").st_mtime_ns
+        except OSError:
+            return {}  # something moved under us: no stamps, the next run checks file by file
+    return out
 
 
 def _ident(p: str) -> list[int] | None:

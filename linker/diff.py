@@ -51,6 +51,7 @@ class EntryPlan:
     entry: Entry
     record: RepoRecord
     want: Want | None  # None when the fast path proved the entry in sync
+    refresh: bool = False  # proved file by file: its directory stamps are stale and worth rewriting
 
 
 def fetch_command(entry: Entry) -> str:
@@ -83,9 +84,10 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> tuple[Pl
         wanted.add(folder)
         old = manifest.repos.get(folder)
         spec = entry_spec(entry, opts)
-        if old is not None and _fast_in_sync(old, spec, view / folder, opts.global_cache):
+        proof = _fast_in_sync(old, spec, view / folder, manifest.stamp_ns) if old is not None else None
+        if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
-            entry_plans.append(EntryPlan(entry, old, None))
+            entry_plans.append(EntryPlan(entry, old, None, refresh=proof == "files"))
             continue
         entry_plans.append(_plan_entry(plan, entry, view, old, spec, ref_name, opts))
     for folder, old in sorted(manifest.repos.items()):
@@ -105,26 +107,37 @@ def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want 
     return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size)
 
 
-def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, global_cache: Path) -> bool:
-    """One stat per file: every recorded link still resolves to the same inode, refs hold the pin."""
+def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) -> str | None:
+    """Prove an entry in sync without reading the global cache: "dirs" when every recorded directory still has
+    its mtime (a few stats per repo), else "files" when every link still resolves to the recorded inode (one
+    stat per file), else None. Stamps not older than the manifest are racy and not trusted (as in git)."""
     if not rec.in_sync or rec.spec != spec:
-        return False
+        return None
     repo = str(repo_path)
     if read_small(f"{repo}/refs/{rec.ref}") != rec.revision:
-        return False
+        return None
     if rec.global_ref and read_small(rec.global_ref) != rec.revision:
-        return False
+        return None
     stat_ = os.stat
+    if rec.dirs and stamp_ns:
+        try:
+            for d, mtime in rec.dirs.items():
+                if mtime >= stamp_ns or stat_(d if d[0] == "/" else f"{repo}/{d}").st_mtime_ns != mtime:
+                    break
+            else:
+                return "dirs"
+        except OSError:
+            pass
     for rel, ident in rec.paths.items():
         if ident is None:
             continue
         try:
             st = stat_(f"{repo}/{rel}")
         except OSError:
-            return False
+            return None
         if st.st_ino != ident[0] or st.st_dev != ident[1] or st.st_size != ident[2]:
-            return False
-    return True
+            return None
+    return "files"
 
 
 def _plan_entry(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ class RepoRecord:
     global_ref: str | None = None  # path of the project ref written in the global cache
     # view path (relative to the repo folder) -> [ino, dev, size] of what it resolves to, or None
     paths: dict[str, list[int] | None] = field(default_factory=dict)
+    # directory -> st_mtime_ns when the record was written: the view's dirs (relative to the repo folder) and the
+    # global dirs holding its blobs and project ref (absolute). Creating, deleting or replacing an entry changes
+    # its directory's mtime and symlinks cannot change in place, so unchanged dirs prove the links unchanged.
+    dirs: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Paths of the pinned snapshot are stored without their `snapshots/<rev>/` prefix (half the bytes)."""
@@ -63,6 +68,7 @@ class RepoRecord:
 class Manifest:
     view: Path
     repos: dict[str, RepoRecord] = field(default_factory=dict)  # repo folder name -> record
+    stamp_ns: int = 0  # the manifest file's own mtime: dir stamps at or after it are "racy" (as in git's index)
 
     def owns(self, folder: str, rel: str) -> bool:
         rec = self.repos.get(folder)
@@ -72,11 +78,13 @@ class Manifest:
 def load_manifest(view: Path) -> Manifest:
     path = manifest_path(view)
     try:
-        data = json.loads(path.read_bytes())
+        with open(path, "rb") as f:
+            stamp = os.fstat(f.fileno()).st_mtime_ns
+            data = json.loads(f.read())
         if data.get("version") != MANIFEST_VERSION:
             return Manifest(view)
         repos = {name: RepoRecord.from_json(rec) for name, rec in data.get("repos", {}).items()}
-        return Manifest(view, repos)
+        return Manifest(view, repos, stamp)
     except (OSError, ValueError, TypeError, KeyError):
         return Manifest(view)
 

@@ -511,3 +511,29 @@ def test_a_blob_gone_from_the_global_cache_keeps_its_view_link_until_it_is_back(
     assert project.linker("sync", "--offline").returncode == 0
     assert project.linker("sync", "--check").returncode == 0
     assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
+
+
+def test_directory_stamps_prove_a_noop_yet_catch_any_change(project) -> None:
+    """The no-op fast path trusts directory mtimes (like git's index); each kind of change must still show."""
+    from linker.diff import _fast_in_sync
+    from linker.manifest import load_manifest
+
+    info, _old, _ = two_revisions(project.global_cache)
+    project.write_lock([lock_entry()])
+    assert project.linker("sync").returncode == 0
+    assert project.linker("sync").returncode == 0  # refreshes stamps that were racy
+    manifest = load_manifest(project.view)
+    (rec,) = manifest.repos.values()
+    assert rec.dirs and all(m < manifest.stamp_ns for m in rec.dirs.values())
+    assert any(d.startswith(str(project.global_cache)) for d in rec.dirs)
+    assert _fast_in_sync(rec, rec.spec, view_repo(project), manifest.stamp_ns) == "dirs"
+
+    info.blob_path(OLD, "modules.json").unlink()  # a global blob disappears
+    assert project.linker("sync", "--check").returncode == 1
+    info.blob_path(OLD, "modules.json").write_bytes(_old["modules.json"])
+    assert project.linker("sync").returncode == 0
+    assert project.linker("sync", "--check").returncode == 0
+    link = view_repo(project) / "snapshots" / OLD / "1_Pooling" / "config.json"
+    link.unlink()  # a view link in a nested folder disappears
+    link.symlink_to("../../../blobs/" + "0" * 40)
+    assert project.linker("sync", "--check").returncode == 1
