@@ -100,8 +100,7 @@ def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want 
     if want is not None:
         files, size = len(want.files), want.size
     elif rec is not None:
-        sized = [v for k, v in rec.paths.items() if k.startswith("snapshots/") and v]
-        files, size = len(sized), sum(v[2] for v in sized)
+        files, size = rec.files, rec.size
     else:
         files = size = 0
     return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size)
@@ -116,10 +115,8 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
     repo = str(repo_path)
     if read_small(f"{repo}/refs/{rec.ref}") != rec.revision:
         return None
-    if rec.global_ref and read_small(rec.global_ref) != rec.revision:
-        return None
     stat_ = os.stat
-    if rec.dirs and stamp_ns:
+    if rec.dirs and stamp_ns:  # the global ref's folder is among the dirs: its ref was neither removed nor replaced
         try:
             for d, mtime in rec.dirs.items():
                 if mtime >= stamp_ns or stat_(d if d[0] == "/" else f"{repo}/{d}").st_mtime_ns != mtime:
@@ -128,6 +125,8 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
                 return "dirs"
         except OSError:
             pass
+    if rec.global_ref and read_small(rec.global_ref) != rec.revision:
+        return None
     for rel, ident in rec.paths.items():
         if ident is None:
             continue
@@ -250,6 +249,7 @@ def _plan_entry(
             plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
 
     rec.in_sync = not want.missing and not conflicts
+    rec.files, rec.size = len(want.files), want.size
     state = _entry_state(want, v, plan.actions[before:])
     plan.entries.append(_report(entry, state, want=want))
     return EntryPlan(entry, rec, want)

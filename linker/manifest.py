@@ -40,6 +40,8 @@ class RepoRecord:
     spec: str = ""  # digest of the entry, link mode and global cache it was synced from
     in_sync: bool = False  # the last sync completed this entry with nothing missing
     global_ref: str | None = None  # path of the project ref written in the global cache
+    files: int = 0  # number of pinned files linked, and their total size (for reports on the fast path)
+    size: int = 0
     # view path (relative to the repo folder) -> [ino, dev, size] of what it resolves to, or None
     paths: dict[str, list[int] | None] = field(default_factory=dict)
     # directory -> st_mtime_ns when the record was written: the view's dirs (relative to the repo folder) and the
