@@ -336,7 +336,7 @@ def _view_is_global(global_cache: Path, lock: Lockfile) -> list[Check]:
 
 
 def _links(global_cache: Path, lock: Lockfile) -> list[Check]:
-    from .linkmode import requested_mode, same_filesystem, symlinks_work
+    from .sync.linkmode import requested_mode, same_filesystem, symlinks_work
 
     try:
         mode = requested_mode(None, lock.link_mode)

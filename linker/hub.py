@@ -27,7 +27,7 @@ from .lockfile import Entry, LockedFile
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Failure kinds, shared with remote_verify and sync.
+# Failure kinds, shared with verify.remote and sync.
 REPO_NOT_FOUND = "repo-not-found"
 REVISION_NOT_FOUND = "revision-not-found"
 FILE_MISSING = "file-missing"

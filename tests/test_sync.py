@@ -515,8 +515,8 @@ def test_a_blob_gone_from_the_global_cache_keeps_its_view_link_until_it_is_back(
 
 def test_directory_stamps_prove_a_noop_yet_catch_any_change(project) -> None:
     """The no-op fast path trusts directory mtimes (like git's index); each kind of change must still show."""
-    from linker.diff import _fast_in_sync
-    from linker.manifest import load_manifest
+    from linker.sync.diff import _fast_in_sync
+    from linker.sync.manifest import load_manifest
 
     info, _old, _ = two_revisions(project.global_cache)
     project.write_lock([lock_entry()])

@@ -23,8 +23,8 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
     could not be fixed (3 when the Hub refused or failed).
     """
     from ..progress import byte_progress
-    from ..render_repair import render_result
-    from ..repair_apply import repair
+    from ..repair.apply import repair
+    from ..repair.render import render_result
 
     lock = app.lockfile()
     global_cache = app.global_cache()

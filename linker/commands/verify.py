@@ -25,12 +25,12 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     """
     lock = app.lockfile()
     if remote:
-        from ..remote_verify import render, verify_remote
+        from ..verify.remote import render, verify_remote
 
         if ids:
             from dataclasses import replace
 
-            from ..inspect_view import select_entries
+            from ..verify.local import select_entries
 
             keep = select_entries(lock, ids)
             lock = replace(lock, entries=keep)
@@ -41,8 +41,8 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
             render(app, report)
         return report.exit_code
 
-    from ..inspect_view import verify
     from ..progress import byte_progress
+    from ..verify.local import verify
 
     global_cache = app.global_cache()
     report = verify(lock, global_cache, full=full, ids=ids, progress=lambda total: byte_progress(app, "hashing", total))
@@ -55,7 +55,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
 
 def render_report(app: App, report: object) -> None:
     """Findings, one per line with its fix, then a summary line."""
-    from ..inspect_view import VerifyReport
+    from ..verify.local import VerifyReport
 
     assert isinstance(report, VerifyReport)
     for f in sorted(report.findings, key=lambda f: f.severity != "error"):  # errors first, then warnings

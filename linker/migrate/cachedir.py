@@ -28,7 +28,7 @@ from ..hfcache import (
     shared_store,
     snapshot_link_target,
 )
-from ..manifest import manifest_path
+from ..sync.manifest import manifest_path
 from .units import HF_CACHE, SourceFile, Unit, ident_of, inside, special_kind
 
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..filelocks import blob_lock
 from ..fsutil import atomic_symlink, atomic_write_text, fsync_dir, is_cross_device, tmp_path
 from ..hashpool import hash_file
 from ..hfcache import ensure_cachedir_tag, etag_kind, write_ref
-from ..locks import blob_lock
 from ..plan import Problem
 from .planner import COPY, HARDLINK, MOVE, OP_DEDUPE, BlobOp, Item, MigratePlan
 

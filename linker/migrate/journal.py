@@ -20,9 +20,9 @@ import time
 from glob import escape as glob_escape
 from pathlib import Path
 
+from ..filelocks import blob_lock, file_lock
 from ..fsutil import atomic_write_text, fsync_dir
 from ..hfcache import migrate_journal_dir, migrate_lock_path
-from ..locks import blob_lock, file_lock
 from .planner import MigratePlan
 
 SUFFIX = ".journal.json"

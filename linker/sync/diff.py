@@ -12,12 +12,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .desired import Want, resolve_entry
-from .fsutil import writable_dir
-from .hfcache import CacheRepo, project_ref_name, read_ref, read_small, repo_folder_name, snapshot_link_target
-from .lockfile import Entry, Lockfile
-from .manifest import Manifest, RepoRecord, spec_digest
-from .plan import (
+from ..fsutil import writable_dir
+from ..hfcache import CacheRepo, project_ref_name, read_ref, read_small, repo_folder_name, snapshot_link_target
+from ..lockfile import Entry, Lockfile
+from ..plan import (
     BLOB,
     CONFLICT,
     FETCH,
@@ -34,6 +32,8 @@ from .plan import (
     Plan,
     Problem,
 )
+from .desired import Want, resolve_entry
+from .manifest import Manifest, RepoRecord, spec_digest
 
 
 @dataclass

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
+from ..hfcache import ensure_cachedir_tag, repo_folder_name, write_ref
+from ..plan import BLOB, GLOBAL_REF, LINK, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, Plan
 from .diff import EntryPlan
-from .fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
-from .hfcache import ensure_cachedir_tag, repo_folder_name, write_ref
 from .manifest import Manifest, RepoRecord, save_manifest
-from .plan import BLOB, GLOBAL_REF, LINK, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, Plan
 
 Progress = Callable[[Action], None]
 _WORKERS = 8

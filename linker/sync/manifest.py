@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fsutil import atomic_write_text
+from ..fsutil import atomic_write_text
 
 MANIFEST_VERSION = 2
 

@@ -23,10 +23,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .context import App
-from .errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, LinkerError
-from .hfcache import TreeFile
-from .lockfile import Entry, Lockfile
+from ..context import App
+from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, LinkerError
+from ..hfcache import TreeFile
+from ..lockfile import Entry, Lockfile
 
 OK = "ok"
 REPO_NOT_FOUND = "repo-not-found"
@@ -134,7 +134,7 @@ class RemoteReport:
 
 def verify_remote(lock: Lockfile, *, jobs: int = 8) -> RemoteReport:
     """Check every entry of `lock` on the Hub in a bounded pool of `jobs` threads; results in lock order."""
-    from . import hub
+    from .. import hub
 
     start = time.perf_counter()
     entries = list(lock.entries)
@@ -143,7 +143,7 @@ def verify_remote(lock: Lockfile, *, jobs: int = 8) -> RemoteReport:
 
 
 def _check_entry(entry: Entry) -> EntryResult:
-    from . import hub
+    from .. import hub
 
     result = EntryResult(entry.label, entry.id, entry.type, entry.revision, OK)
     try:

@@ -1,7 +1,7 @@
 """Plan a repair: verify's findings + the disk -> a list of fixes (plain data), and what cannot be fixed, and why.
 
 The planner reads only (it hashes candidate copies of a blob before trusting them). The order of the fixes is
-the order the executor (linker/repair_apply.py) applies them:
+the order the executor (linker/repair/apply.py) applies them:
 
 1. finish or roll back interrupted `linker migrate` runs;
 2. remove stale `.no_exist` markers and leftovers of interrupted runs;
@@ -23,8 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diff import fetch_command
-from .hfcache import (
+from ..hfcache import (
     CacheRepo,
     hash_as,
     incomplete_etag,
@@ -35,10 +34,9 @@ from .hfcache import (
     store_payloads_for,
     tmp_etag,
 )
-from .inspect_view import ProgressFactory, VerifyReport, pinned_files, verify
-from .lockfile import Entry, Lockfile
-from .plan import MISSING, Action
-from .problems import (
+from ..lockfile import Entry, Lockfile
+from ..plan import MISSING, Action
+from ..problems import (
     BAD_REF,
     CORRUPT,
     DANGLING,
@@ -56,6 +54,8 @@ from .problems import (
     WRONG_BLOB,
     Finding,
 )
+from ..sync.diff import fetch_command
+from ..verify.local import ProgressFactory, VerifyReport, pinned_files, verify
 
 # Fix kinds, in the order they are applied.
 RECOVER = "recover-journal"

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .fsutil import is_tmp_name, writable_dir
-from .hfcache import (
+from ..errors import ConfigError
+from ..fsutil import is_tmp_name, writable_dir
+from ..hfcache import (
     QUARANTINE_SUFFIX,
     SHA40,
     CacheRepo,
@@ -30,9 +30,8 @@ from .hfcache import (
     read_tree,
     snapshot_link_target,
 )
-from .lockfile import Entry, Lockfile
-from .manifest import RepoRecord, load_manifest
-from .problems import (
+from ..lockfile import Entry, Lockfile
+from ..problems import (
     BAD_REF,
     CORRUPT,
     DANGLING,
@@ -52,6 +51,7 @@ from .problems import (
     WRONG_BLOB,
     Finding,
 )
+from ..sync.manifest import RepoRecord, load_manifest
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -151,7 +151,7 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> 
     files, global cache), in any link mode."""
     if rec is None or not rec.in_sync or rec.revision != entry.revision:
         return False
-    from .diff import SyncOptions, entry_spec
+    from ..sync.diff import SyncOptions, entry_spec
 
     return any(entry_spec(entry, SyncOptions(global_cache, m)) == rec.spec for m in ("symlink", "hardlink", "copy"))
 
@@ -388,7 +388,7 @@ def _check_entry(
 
 
 def _fetch_command(entry: Entry) -> str:
-    from .diff import fetch_command
+    from ..sync.diff import fetch_command
 
     return fetch_command(entry)
 
@@ -523,13 +523,13 @@ def _names(base: str, recurse: bool, prefix: str = "") -> list[str]:
 
 def _journal_findings(global_cache: Path) -> list[Finding]:
     """Interrupted `linker migrate` runs, when the migrate package can list them without acting."""
-    from . import hfcache
+    from .. import hfcache
 
     journal_dir = getattr(hfcache, "migrate_journal_dir", None)
     if journal_dir is not None and not journal_dir(global_cache).is_dir():
         return []  # the common case costs one stat, not an import of the migrate package
     try:
-        from .migrate import journal  # type: ignore[attr-defined]
+        from ..migrate import journal  # type: ignore[attr-defined]
     except ImportError:
         return []
     pending = getattr(journal, "pending", None)
@@ -577,7 +577,7 @@ def _hash_all(
     progress: ProgressFactory | None,
     workers: int | None,
 ) -> None:
-    from .hashpool import hash_many
+    from ..hashpool import hash_many
 
     items = list(to_hash.values())
     total = sum(i.size for i in items)

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diff import fetch_command
-from .errors import ConfigError, HubError, LinkerError, LockTimeout
-from .fsutil import atomic_hardlink, atomic_symlink, fsync_dir, tmp_path
-from .hfcache import hash_as, offline_mode
-from .inspect_view import ProgressFactory, VerifyReport, verify
-from .linkmode import requested_mode
-from .lockfile import Lockfile
-from .locks import blob_lock, view_lock
-from .plan import MISSING
-from .problems import Finding
-from .repair_plan import (
+from ..errors import ConfigError, HubError, LinkerError, LockTimeout
+from ..filelocks import blob_lock, view_lock
+from ..fsutil import atomic_hardlink, atomic_symlink, fsync_dir, tmp_path
+from ..hfcache import hash_as, offline_mode
+from ..lockfile import Lockfile
+from ..plan import MISSING
+from ..problems import Finding
+from ..sync.diff import fetch_command
+from ..sync.linkmode import requested_mode
+from ..verify.local import ProgressFactory, VerifyReport, verify
+from .plan import (
     DROP_NAME,
     FETCH,
     GLOBAL_LINK,
@@ -131,7 +131,7 @@ def repair(
 def _recover_journals(global_cache: Path) -> list[str]:
     """`linker.migrate.journal.recover(global_cache)` when the migrate package provides it."""
     try:
-        from .migrate import journal  # type: ignore[attr-defined]
+        from ..migrate import journal  # type: ignore[attr-defined]
     except ImportError:
         return []
     recover = getattr(journal, "recover", None)
@@ -142,7 +142,7 @@ def _recover_journals(global_cache: Path) -> list[str]:
 
 def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
     """Keep the view's current link mode (what its blobs are), else the lock's or LINKER_LINK_MODE."""
-    from .linkmode import resolve_mode
+    from ..sync.linkmode import resolve_mode
 
     mode = os.environ.get("LINKER_LINK_MODE") or _mode_on_disk(lock) or requested_mode(None, lock.link_mode)
     try:
@@ -250,7 +250,7 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
             atomic_symlink(fix.target, path)
         return DONE, ""
     if fix.kind == FETCH:
-        from .hub import fetch_entries, fetch_files, repo_state
+        from ..hub import fetch_entries, fetch_files, repo_state
 
         entry = next(e for e in lock.entries if e.label == fix.repo)
         repo_state(entry.id, entry.revision, entry.type)  # one cheap request: fails fast when the Hub is down
@@ -319,9 +319,9 @@ def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
 
 def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
     """Sync the view from the (repaired) global cache, offline, keeping its link mode. We hold the view lock."""
-    from .apply import apply_sync
-    from .diff import SyncOptions, plan_sync
-    from .manifest import load_manifest
+    from ..sync.apply import apply_sync
+    from ..sync.diff import SyncOptions, plan_sync
+    from ..sync.manifest import load_manifest
 
     mode, notice = _link_mode(lock, global_cache)
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=False, can_fetch=False)

@@ -11,8 +11,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .hfcache import CacheRepo, TreeFile, compute_etag, etag_kind, is_lfs_path, matches_patterns
-from .lockfile import Entry
+from ..hfcache import CacheRepo, TreeFile, compute_etag, etag_kind, is_lfs_path, matches_patterns
+from ..lockfile import Entry
 
 
 @dataclass(frozen=True)

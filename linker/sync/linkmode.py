@@ -7,9 +7,9 @@ import os
 import uuid
 from pathlib import Path
 
-from .errors import ConfigError
-from .hfcache import is_true
-from .lockfile import LINK_MODES
+from ..errors import ConfigError
+from ..hfcache import is_true
+from ..lockfile import LINK_MODES
 
 
 def requested_mode(cli_value: str | None, lock_value: str | None) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .context import App
-from .repair_apply import DONE, SKIPPED, RepairResult
+from ..context import App
+from .apply import DONE, SKIPPED, RepairResult
 
 
 def render_result(app: App, result: RepairResult, *, dry_run: bool) -> None:

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import EXIT_HUB
+from ..filelocks import view_lock
+from ..hfcache import offline_mode
+from ..lockfile import Lockfile
+from ..plan import FETCH, Plan
 from .apply import Progress, apply_sync
 from .diff import EntryPlan, SyncOptions, plan_sync
-from .errors import EXIT_HUB
-from .hfcache import offline_mode
 from .linkmode import requested_mode, resolve_mode
-from .lockfile import Lockfile
-from .locks import view_lock
 from .manifest import load_manifest
-from .plan import FETCH, Plan
 
 
 @dataclass
@@ -66,7 +66,7 @@ def sync(
         fetch_error = None
         fetches = [a for a in plan.actions if a.kind == FETCH]
         if fetches:
-            from .hub import FetchError, fetch_entries  # heavy import, only when something must be downloaded
+            from ..hub import FetchError, fetch_entries  # heavy import, only when something must be downloaded
 
             by_label = {e.label: e for e in lock.entries}
             try:

@@ -1,0 +1,1 @@
+"""`linker repair`: plan fixes from verify's findings, then apply them."""
