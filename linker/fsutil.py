@@ -68,14 +68,27 @@ def atomic_hardlink(source: Path, path: Path) -> None:
     _replace_with(path, lambda tmp: os.link(source, tmp))
 
 
-def atomic_copy(source: Path, path: Path, *, fsync: bool = False) -> None:
+class _Rejected(Exception):
+    pass
+
+
+def atomic_copy(source: Path, path: Path, *, fsync: bool = False, check: Callable[[Path], bool] | None = None) -> bool:
+    """Copy `source` to a temp sibling (fsynced if asked), let `check` judge the copy, then rename it onto `path`.
+    Returns False, leaving `path` as it was, when `check` rejects the copy."""
+
     def make(tmp: Path) -> None:
         shutil.copyfile(source, tmp)
         if fsync:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
+        if check is not None and not check(tmp):
+            raise _Rejected
 
-    _replace_with(path, make)
+    try:
+        _replace_with(path, make)
+    except _Rejected:
+        return False
+    return True
 
 
 def same_symlink(path: Path, target: str) -> bool:

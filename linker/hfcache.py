@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .fsutil import atomic_write_text
+from .hashpool import hash_file
 
 REPO_TYPES = ("model", "dataset", "space")
 SHA40 = re.compile(r"[0-9a-f]{40}")
@@ -42,7 +43,6 @@ DEFAULT_LFS_PATTERNS = (
     "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*", "*.gguf", "*.mar",
 )  # fmt: skip
 LFS_SIZE_THRESHOLD = 10 * 1024 * 1024  # the Hub refuses non-LFS files over 10 MiB
-_CHUNK = 1024 * 1024
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -122,33 +122,25 @@ def is_safe_repo_path(path: str) -> bool:
 # Blob hashing
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def git_sha1_file(path: str | os.PathLike[str]) -> str:
-    """The git blob id of a file: sha1(b"blob <size>\\0" + content), streamed."""
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        h = hashlib.sha1(b"blob %d\0" % size)
-        buf = bytearray(_CHUNK)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-    return h.hexdigest()
-
-
 def hash_as(path: str | os.PathLike[str], etag: str) -> str:
     """Hash a file the way `etag` was computed (sha256 for 64 hex, git sha1 for 40 hex)."""
     kind = etag_kind(etag)
     if kind is None:
         raise ValueError(f"not a blob name: {etag!r}")
-    return sha256_file(path) if kind == "sha256" else git_sha1_file(path)
+    digest = hash_file(path, kind)
+    return digest.sha256 if kind == "sha256" else digest.sha1  # type: ignore[return-value]
+
+
+def blob_matches(path: str | os.PathLike[str], etag: str) -> bool:
+    """Whether a file's content hashes to the blob name `etag` (False when it cannot be read)."""
+    try:
+        return hash_as(path, etag) == etag
+    except (OSError, ValueError):
+        return False
 
 
 def compute_etag(path: str | os.PathLike[str], lfs: bool) -> str:
-    return sha256_file(path) if lfs else git_sha1_file(path)
+    return hash_file(path, "sha256" if lfs else "sha1").etag(lfs)
 
 
 def lfs_patterns_from_gitattributes(text: str) -> list[str]:

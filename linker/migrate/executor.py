@@ -12,16 +12,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..filelocks import blob_lock
-from ..fsutil import atomic_symlink, atomic_write_text, fsync_dir, is_cross_device, tmp_path
-from ..hashpool import hash_file
-from ..hfcache import ensure_cachedir_tag, etag_kind, write_ref
+from ..fsutil import atomic_copy, atomic_symlink, atomic_write_text, fsync_dir, is_cross_device, tmp_path
+from ..hfcache import blob_matches, ensure_cachedir_tag, write_ref
 from ..plan import Problem
 from .planner import COPY, HARDLINK, MOVE, OP_DEDUPE, BlobOp, Item, MigratePlan
 
@@ -49,16 +47,6 @@ def _lstat(p: Path) -> os.stat_result | None:
         return os.lstat(p)
     except OSError:
         return None
-
-
-def _verify(path: Path, etag: str) -> bool:
-    """Whether the file hashes to its blob name (streaming; sha256 or git sha1 by the name's length)."""
-    kind = etag_kind(etag)
-    try:
-        d = hash_file(path, kind or "sha256")
-    except OSError:
-        return False
-    return (d.sha256 if kind == "sha256" else d.sha1) == etag
 
 
 def _fsync_file(path: Path) -> None:
@@ -146,7 +134,7 @@ class Executor:
         if op.op == OP_DEDUPE:  # the blob we counted on is gone: create it after all
             op.op = MOVE if op.remove_src else COPY
         assert st is not None
-        if not _unchanged(st, op.ident) and not _verify(src, op.etag):
+        if not _unchanged(st, op.ident) and not blob_matches(src, op.etag):
             return self.fail(item, op.src, "changed since it was hashed; left in place", fix="rerun linker migrate")
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +166,7 @@ class Executor:
                 same = _same_file(src_st, os.stat(dst))
             except OSError:
                 same = False
-            if not same and not _verify(dst, op.etag):
+            if not same and not blob_matches(dst, op.etag):
                 return self.fail(
                     item, op.dst, "the global blob does not match its name; the source was kept", fix="linker repair"
                 )
@@ -250,16 +238,8 @@ class Executor:
 
     def copy(self, src: Path, dst: Path, op: BlobOp) -> bool:
         """Copy to a temp file beside the blob, fsync, hash the copy, then rename it into place."""
-        tmp = tmp_path(dst)
-        try:
-            shutil.copyfile(src, tmp)
-            _fsync_file(tmp)
-            if not _verify(tmp, op.etag):
-                return False
-            os.replace(tmp, dst)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        if not atomic_copy(src, dst, fsync=True, check=lambda tmp: blob_matches(tmp, op.etag)):
+            return False
         self.out.copied += op.size
         if self.on_bytes:
             self.on_bytes(op.size)

@@ -16,8 +16,8 @@ from typing import Any
 
 from ..errors import ConfigError, HubError, LinkerError, LockTimeout
 from ..filelocks import blob_lock, view_lock
-from ..fsutil import atomic_hardlink, atomic_symlink, fsync_dir, tmp_path
-from ..hfcache import hash_as, offline_mode
+from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
+from ..hfcache import blob_matches, offline_mode
 from ..lockfile import Lockfile
 from ..plan import MISSING
 from ..problems import Finding
@@ -301,19 +301,8 @@ def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
             return
         except OSError:
             pass  # another filesystem, or a file of another user (protected_hardlinks): copy
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(target)
-    try:
-        shutil.copyfile(source, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        if hash_as(tmp, etag) != etag:
-            raise OSError(f"the copy of {source} does not hash to {etag}")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    if not atomic_copy(source, target, fsync=True, check=lambda tmp: blob_matches(tmp, etag)):
+        raise OSError(f"the copy of {source} does not hash to {etag}")
     fsync_dir(target.parent)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..hfcache import (
     CacheRepo,
-    hash_as,
+    blob_matches,
     incomplete_etag,
     link_etag,
     quarantine_path,
@@ -370,10 +370,10 @@ def _plan_restore(
         try:
             if size is not None and os.stat(source).st_size != size:
                 continue
-            if hash_as(source, etag) != etag:
-                bad.add(ident)
-                continue
-        except (OSError, ValueError):
+        except OSError:
+            continue
+        if not blob_matches(source, etag):
+            bad.add(ident)
             continue
         mode = "hardlink" if _same_dev(source, target) else "copy"
         fix = Fix(
