@@ -34,9 +34,6 @@ class App:
     def global_cache(self) -> Path:
         return global_cache_dir(self.cache_dir)[0]
 
-    def global_cache_source(self) -> tuple[Path, str]:
-        return global_cache_dir(self.cache_dir)
-
     # output -----------------------------------------------------------------------------------------------
     def out(self, text: str = "") -> None:
         """A result line on stdout (suppressed in --json mode, where the document is the result)."""
@@ -46,10 +43,6 @@ class App:
     def log(self, text: str) -> None:
         """A progress or notice line on stderr (hidden by -q)."""
         if not self.quiet:
-            click.echo(text, err=True)
-
-    def debug(self, text: str) -> None:
-        if self.verbose and not self.quiet:
             click.echo(text, err=True)
 
     def emit_json(self, doc: Any) -> None:

@@ -46,10 +46,6 @@ class NotFoundError(LinkerError):
     """Something needed is missing (exit 1)."""
 
 
-class ConflictError(LinkerError):
-    """linker would have to delete or replace something it did not create (exit 1; `--force` overrides)."""
-
-
 class HubError(LinkerError):
     """The Hub is unreachable, refused our credentials, or rate-limited us (exit 3)."""
 
@@ -60,7 +56,3 @@ class LockTimeout(LinkerError):
     """Another process holds a lock we need (exit 4)."""
 
     exit_code = EXIT_LOCK_TIMEOUT
-
-
-class UnsafeSourceError(LinkerError):
-    """A source tree contains something we refuse to follow (a symlink out of it, `..`, a device...)."""

@@ -91,21 +91,8 @@ def atomic_copy(source: Path, path: Path, *, fsync: bool = False, check: Callabl
     return True
 
 
-def same_symlink(path: Path, target: str) -> bool:
-    try:
-        return os.readlink(path) == target
-    except OSError:
-        return False
-
-
 def is_cross_device(exc: OSError) -> bool:
     return exc.errno == errno.EXDEV
-
-
-def remove_path(path: Path) -> None:
-    """Remove a file or link (never follows it); a missing path is fine."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def prune_empty_dirs(start: Path, stop: Path) -> None:

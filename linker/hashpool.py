@@ -11,7 +11,6 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,5 +93,7 @@ def hash_many(
     n = workers or default_workers()
     if n == 1 or len(todo) <= 1:
         return dict(_one(i) for i in todo)
+    from concurrent.futures import ThreadPoolExecutor  # kept off the start-up path of every command
+
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hash") as pool:
         return dict(pool.map(_one, todo))

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
 from .fsutil import atomic_write_text
 from .hashpool import hash_file
 
@@ -376,12 +375,6 @@ def check_repo_id(repo_id: str) -> str | None:
     if repo_id.endswith(".git"):
         return "a repo id cannot end with '.git'"
     return None
-
-
-def require_repo_type(repo_type: str) -> str:
-    if repo_type not in REPO_TYPES:
-        raise ConfigError(f"unknown repo type {repo_type!r}; use one of {', '.join(REPO_TYPES)}")
-    return repo_type
 
 
 # ---------------------------------------------------------------------------------------------------------------

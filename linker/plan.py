@@ -96,12 +96,6 @@ class Plan:
         rank = {k: i for i, k in enumerate(ORDER)}
         return sorted(self.actions, key=lambda a: rank[a.kind])
 
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for a in self.actions:
-            out[a.kind] = out.get(a.kind, 0) + 1
-        return out
-
     def to_json(self) -> dict[str, Any]:
         return {
             "actions": [asdict(a) for a in self.ordered()],

@@ -19,7 +19,7 @@ def command(app: App) -> int:
     """Show what the view holds for each pinned entry."""
     lock = app.lockfile()
     global_cache = app.global_cache()
-    plan, _, mode, _ = compute_plan(lock, global_cache, offline=True)
+    plan, _, mode = compute_plan(lock, global_cache, offline=True)
     rows = list(plan.entries)
     known = {repo_folder_name(e.id, e.type) for e in lock.entries} | {
         repo_folder_name(r.repo.split(":", 1)[-1], r.type) for r in rows

@@ -94,12 +94,6 @@ class RepairResult:
         }
 
 
-def hub_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("linker.hub") is not None
-
-
 def repair(
     lock: Lockfile,
     global_cache: Path,
@@ -109,10 +103,9 @@ def repair(
     hash_blobs: bool = True,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
-    on_plan: Callable[[RepairPlan], None] | None = None,
 ) -> RepairResult:
     """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
-    online = not offline and not offline_mode() and hub_available()
+    online = not offline and not offline_mode()
     if dry_run:
         plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
         return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])
@@ -120,8 +113,6 @@ def repair(
     with view_lock(lock.view):
         recovered = _recover_journals(global_cache)
         plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
-        if on_plan:
-            on_plan(plan)
         result = RepairResult(plan, applied=True, recovered=recovered)
         _apply(result, lock, global_cache, log)
         result.after = verify(lock, global_cache, full=hash_blobs, progress=progress)
@@ -129,14 +120,9 @@ def repair(
 
 
 def _recover_journals(global_cache: Path) -> list[str]:
-    """`linker.migrate.journal.recover(global_cache)` when the migrate package provides it."""
-    try:
-        from ..migrate import journal  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    recover = getattr(journal, "recover", None)
-    if not callable(recover):
-        return []
+    """Resume or roll back interrupted `linker migrate` runs (imported lazily: rarely needed)."""
+    from ..migrate.journal import recover
+
     return [str(x) for x in recover(global_cache)]
 
 
@@ -308,13 +294,10 @@ def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
 
 def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
     """Sync the view from the (repaired) global cache, offline, keeping its link mode. We hold the view lock."""
-    from ..sync.apply import apply_sync
-    from ..sync.diff import SyncOptions, plan_sync
-    from ..sync.manifest import load_manifest
+    from ..sync import sync_locked
 
     mode, notice = _link_mode(lock, global_cache)
-    opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=False, can_fetch=False)
-    plan, entry_plans = plan_sync(lock, load_manifest(lock.view), opts)
-    warnings = apply_sync(plan, entry_plans, load_manifest(lock.view), lock.view)
-    notes = ([notice] if notice else []) + warnings + [p.describe().replace("\n", " ") for p in plan.problems]
+    result = sync_locked(lock, global_cache, link_mode=mode, offline=True)
+    plan = result.plan
+    notes = ([notice] if notice else []) + result.warnings + [p.describe().replace("\n", " ") for p in plan.problems]
     return mode, (FAILED if plan.problems else DONE), "; ".join(notes)

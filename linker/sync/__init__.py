@@ -14,7 +14,7 @@ from ..plan import FETCH, Plan
 from .apply import Progress, apply_sync
 from .diff import EntryPlan, SyncOptions, plan_sync
 from .linkmode import requested_mode, resolve_mode
-from .manifest import load_manifest
+from .manifest import Manifest, load_manifest
 
 
 @dataclass
@@ -26,21 +26,24 @@ class SyncResult:
     fetched: list[str] = field(default_factory=list)
     hub_error: str | None = None  # the Hub refused a download (exit 3); everything else was still linked
 
-    @property
-    def ok(self) -> bool:
-        return not self.plan.problems
-
 
 def compute_plan(
-    lock: Lockfile, global_cache: Path, *, link_mode: str | None = None, force: bool = False, offline: bool = False
-) -> tuple[Plan, list[EntryPlan], str, str | None]:
+    lock: Lockfile,
+    global_cache: Path,
+    *,
+    link_mode: str | None = None,
+    force: bool = False,
+    offline: bool = False,
+    manifest: Manifest | None = None,
+) -> tuple[Plan, list[EntryPlan], str]:
+    """The sync plan, the per-entry records it would leave in the manifest, and the link mode in effect."""
     mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
-    plan, entry_plans = plan_sync(lock, load_manifest(lock.view), opts)
+    plan, entry_plans = plan_sync(lock, manifest or load_manifest(lock.view), opts)
     if notice:
         plan.notices.insert(0, notice)
-    return plan, entry_plans, mode, notice
+    return plan, entry_plans, mode
 
 
 def sync(
@@ -52,35 +55,51 @@ def sync(
     offline: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
-    on_plan: object = None,
     log: Callable[[str], None] | None = None,
 ) -> SyncResult:
     """Make the view match the lock. With `dry_run`, only compute (and return) the plan."""
     if dry_run:
-        plan, _, mode, _ = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
+        plan, _, mode = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
         return SyncResult(plan, applied=False, link_mode=mode)
     lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
-        plan, entry_plans, mode, _ = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
-        fetched: list[str] = []
-        fetch_error = None
-        fetches = [a for a in plan.actions if a.kind == FETCH]
-        if fetches:
-            from ..hub import FetchError, fetch_entries  # heavy import, only when something must be downloaded
+        return sync_locked(
+            lock, global_cache, link_mode=link_mode, force=force, offline=offline, progress=progress, log=log
+        )
 
-            by_label = {e.label: e for e in lock.entries}
-            try:
-                fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
-            except FetchError as exc:  # link everything else first; what is missing is listed with its fix
-                fetched, fetch_error = exc.fetched, exc
-            plan, entry_plans, mode, _ = compute_plan(
-                lock, global_cache, link_mode=link_mode, force=force, offline=True
-            )
-            if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
-                plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
-        if callable(on_plan):
-            on_plan(plan)
-        warnings = apply_sync(plan, entry_plans, load_manifest(lock.view), lock.view, progress=progress)
+
+def sync_locked(
+    lock: Lockfile,
+    global_cache: Path,
+    *,
+    link_mode: str | None = None,
+    force: bool = False,
+    offline: bool = False,
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SyncResult:
+    """Plan, fetch what is missing, re-plan, apply: the body of `sync`, for callers already holding the view lock."""
+    manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
+    plan, entry_plans, mode = compute_plan(
+        lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest
+    )
+    fetched: list[str] = []
+    fetch_error = None
+    fetches = [a for a in plan.actions if a.kind == FETCH]
+    if fetches:
+        from ..hub import FetchError, fetch_entries  # heavy import, only when something must be downloaded
+
+        by_label = {e.label: e for e in lock.entries}
+        try:
+            fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
+        except FetchError as exc:  # link everything else first; what is missing is listed with its fix
+            fetched, fetch_error = exc.fetched, exc
+        plan, entry_plans, mode = compute_plan(
+            lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest
+        )
+        if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
+            plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
+    warnings = apply_sync(plan, entry_plans, manifest, lock.view, progress=progress)
     result = SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
         result.hub_error = fetch_error.render()  # the Hub refused us (token, gate, rate limit, server error): exit 3

@@ -13,7 +13,6 @@ import shutil
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
@@ -70,6 +69,8 @@ def apply_sync(
             done(a)
 
     if len(by_repo) > 1 and len(local) > 64:
+        from concurrent.futures import ThreadPoolExecutor  # only a large plan pays for the import
+
         with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="link") as pool:
             list(pool.map(run_repo, by_repo.values()))  # re-raises the first failure
     else:

@@ -72,10 +72,6 @@ class Manifest:
     repos: dict[str, RepoRecord] = field(default_factory=dict)  # repo folder name -> record
     stamp_ns: int = 0  # the manifest file's own mtime: dir stamps at or after it are "racy" (as in git's index)
 
-    def owns(self, folder: str, rel: str) -> bool:
-        rec = self.repos.get(folder)
-        return rec is not None and rel in rec.paths
-
 
 def load_manifest(view: Path) -> Manifest:
     path = manifest_path(view)
