@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,66 @@ def matches_patterns(path: str, include: list[str] | None, exclude: list[str] | 
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Names inside a repo folder, relative to it. `CacheRepo` joins them into Paths; hot loops join strings.
+
+BLOBS, SNAPSHOTS, REFS, TREES, NO_EXIST = "blobs", "snapshots", "refs", "trees", ".no_exist"
+
+
+def ref_rel(name: str) -> str:
+    return f"{REFS}/{name}"
+
+
+def snapshot_rel(revision: str, path_in_repo: str = "") -> str:
+    """`snapshots/<rev>` or `snapshots/<rev>/<path>`."""
+    return f"{SNAPSHOTS}/{revision}/{path_in_repo}" if path_in_repo else f"{SNAPSHOTS}/{revision}"
+
+
+def blob_rel(etag: str) -> str:
+    return f"{BLOBS}/{etag}"
+
+
+def tree_rel(revision: str) -> str:
+    return f"{TREES}/{revision}.json"
+
+
+def no_exist_rel(revision: str) -> str:
+    return f"{NO_EXIST}/{revision}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `hf download --local-dir` folders (huggingface_hub >= 0.23): bookkeeping under `.cache/huggingface/`
+
+
+def local_dir_meta(local_dir: Path) -> Path:
+    """`<local_dir>/.cache/huggingface`: CACHEDIR.TAG, .gitignore, `download/` metadata and `trees/`."""
+    return local_dir / ".cache" / "huggingface"
+
+
+def local_dir_metadata(local_dir: Path, path_in_repo: str) -> Path:
+    """`.cache/huggingface/download/<path>.metadata` of one file."""
+    return local_dir_meta(local_dir) / "download" / f"{path_in_repo}.metadata"
+
+
+def local_dir_tree(local_dir: Path, revision: str) -> Path:
+    return local_dir_meta(local_dir) / tree_rel(revision)
+
+
+def read_local_dir_metadata(meta: Path) -> tuple[str, str, float] | None:
+    """(commit, etag, timestamp) of a `.metadata` file (3 lines), or None when it is not one; never follows a link."""
+    try:
+        st = os.lstat(meta)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 4096:
+            return None
+        lines = meta.read_text(errors="replace").splitlines()
+        commit, etag, ts = lines[0].strip(), lines[1].strip(), float(lines[2].strip())
+    except (OSError, IndexError, ValueError):
+        return None
+    if not SHA40.fullmatch(commit) or etag_kind(etag) is None:
+        return None
+    return commit, etag, ts
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # A repo folder inside a cache
 
 
@@ -213,22 +274,22 @@ class CacheRepo:
         return self.cache / self.folder
 
     def ref(self, name: str) -> Path:
-        return self.path / "refs" / name
+        return self.path / ref_rel(name)
 
     def snapshot(self, revision: str) -> Path:
-        return self.path / "snapshots" / revision
+        return self.path / snapshot_rel(revision)
 
     def snapshot_file(self, revision: str, path_in_repo: str) -> Path:
-        return self.path / "snapshots" / revision / path_in_repo
+        return self.path / snapshot_rel(revision, path_in_repo)
 
     def blob(self, etag: str) -> Path:
-        return self.path / "blobs" / etag
+        return self.path / blob_rel(etag)
 
     def tree(self, revision: str) -> Path:
-        return self.path / "trees" / f"{revision}.json"
+        return self.path / tree_rel(revision)
 
     def no_exist(self, revision: str, path_in_repo: str | None = None) -> Path:
-        base = self.path / ".no_exist" / revision
+        base = self.path / no_exist_rel(revision)
         return base / path_in_repo if path_in_repo else base
 
     def lock_path(self, etag: str) -> Path:
@@ -243,7 +304,7 @@ class CacheRepo:
 
     def refs(self) -> dict[str, str]:
         """All refs, name -> raw content (any file under refs/ counts, as for scan_cache_dir)."""
-        base = self.path / "refs"
+        base = self.path / REFS
         out: dict[str, str] = {}
         for p in iter_files(base):
             out[p.relative_to(base).as_posix()] = p.read_text(errors="replace")
@@ -261,11 +322,9 @@ class CacheRepo:
     def blob_of(self, revision: str, path_in_repo: str) -> str | None:
         """The blob name a snapshot link points at (None when not a `../blobs/<etag>` link)."""
         try:
-            target = os.readlink(self.snapshot_file(revision, path_in_repo))
+            return link_etag(os.readlink(self.snapshot_file(revision, path_in_repo)))
         except OSError:
             return None
-        head, _, etag = target.rpartition("/")
-        return etag if head.endswith("blobs") and etag_kind(etag) else None
 
 
 def read_ref(path: Path) -> str | None:
@@ -386,7 +445,7 @@ QUARANTINE_SUFFIX = ".linker-quarantine"
 def link_etag(target: str) -> str | None:
     """The blob name a snapshot link's text points at (`.../blobs/<etag>`, relative or absolute), or None."""
     head, _, etag = target.rpartition("/")
-    return etag if head.endswith("blobs") and etag_kind(etag) else None
+    return etag if head.endswith(BLOBS) and etag_kind(etag) else None
 
 
 def incomplete_etag(name: str) -> str | None:
@@ -410,12 +469,12 @@ def quarantine_path(repo_path: Path, etag: str, stamp: str) -> Path:
 
     Inside `blobs/`, which `scan_cache_dir` never lists and `hf cache prune` never sweeps (only `*.incomplete`).
     """
-    return repo_path / "blobs" / f"{etag}.{stamp}{QUARANTINE_SUFFIX}"
+    return repo_path / blob_rel(f"{etag}.{stamp}{QUARANTINE_SUFFIX}")
 
 
 def shared_store(cache: Path) -> Path | None:
     """The cache-wide shared blob store `<cache>/blobs/`, only when it carries huggingface_hub's marker."""
-    store = cache / "blobs"
+    store = cache / BLOBS  # the same name as a repo's blobs/, one level up
     return store if (store / SHARED_STORE_MARKER).is_file() else None
 
 

@@ -16,8 +16,12 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..hfcache import (
+    BLOBS,
+    REFS,
     SCAN_SKIPPED,
     SHA40,
+    SNAPSHOTS,
+    TREES,
     CacheRepo,
     etag_kind,
     is_safe_repo_path,
@@ -88,7 +92,7 @@ def _scan_repo(
     root_real = os.path.realpath(cache)
     store = shared_store(cache)
     store_real = os.path.realpath(store) if store else None
-    blobs_dir = repo / "blobs"
+    blobs_dir = repo / BLOBS
     # Blobs: regular files, or links into this cache's shared store, or links a linker view made to the global cache.
     blobs: dict[str, SourceFile | None] = {}
     for b in sorted(os.scandir(blobs_dir), key=lambda e: e.name) if blobs_dir.is_dir() else []:
@@ -127,17 +131,17 @@ def _scan_repo(
         elif kind := special_kind(st.st_mode):
             unit.unsafe.append(f"{p}: {kind}; refused")
     used: set[str] = set()
-    snaps = repo / "snapshots"
+    snaps = repo / SNAPSHOTS
     for s in sorted(os.scandir(snaps), key=lambda e: e.name) if snaps.is_dir() else []:
         if not s.is_dir(follow_symlinks=False) or not SHA40.fullmatch(s.name):
             unit.notes.append(f"{s.path}: not a snapshot folder; skipped")
             continue
         unit.snapshots[s.name] = _scan_snapshot(unit, Path(s.path), blobs, used, root_real)
-    for rel, content in _scan_refs(unit, repo / "refs").items():
+    for rel, content in _scan_refs(unit, repo / REFS).items():
         if rel.startswith("linker/"):
             continue  # another project's pins: not this cache's branches
         unit.refs[rel] = content
-    trees = repo / "trees"
+    trees = repo / TREES
     for t in sorted(os.scandir(trees), key=lambda e: e.name) if trees.is_dir() else []:
         rev = t.name.removesuffix(".json")
         if t.is_file(follow_symlinks=False) and SHA40.fullmatch(rev) and rev in unit.snapshots:

@@ -9,26 +9,21 @@ import os
 import stat
 from pathlib import Path
 
-from ..hfcache import SHA40, check_repo_id, etag_kind, is_safe_repo_path, read_tree
+from ..hfcache import (
+    check_repo_id,
+    etag_kind,
+    is_safe_repo_path,
+    local_dir_meta,
+    local_dir_metadata,
+    local_dir_tree,
+    read_local_dir_metadata,
+    read_tree,
+)
 from .units import LOCAL_DIR, Unit, scan_files, special_kind
 
 
 def is_local_dir(d: Path) -> bool:
-    return (d / ".cache" / "huggingface" / "download").is_dir()
-
-
-def _read_metadata(meta: Path) -> tuple[str, str, float] | None:
-    try:
-        st = os.lstat(meta)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 4096:
-            return None
-        lines = meta.read_text(errors="replace").splitlines()
-        commit, etag, ts = lines[0].strip(), lines[1].strip(), float(lines[2].strip())
-    except (OSError, IndexError, ValueError):
-        return None
-    if not SHA40.fullmatch(commit) or etag_kind(etag) is None:
-        return None
-    return commit, etag, ts
+    return (local_dir_meta(d) / "download").is_dir()
 
 
 def local_dir_unit(d: Path) -> Unit:
@@ -37,13 +32,12 @@ def local_dir_unit(d: Path) -> Unit:
     if check_repo_id(cand) is None:
         unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
     scan_files(unit, d)
-    download = d / ".cache" / "huggingface" / "download"
-    _check_bookkeeping(unit, d / ".cache" / "huggingface")
+    _check_bookkeeping(unit, local_dir_meta(d))
     commits: set[str] = set()
     untrusted: list[str] = []
     for rel, f in unit.files.items():
-        meta = download.joinpath(*rel.split("/")).with_name(rel.rsplit("/", 1)[-1] + ".metadata")
-        parsed = _read_metadata(meta) if os.path.lexists(meta) else None
+        meta = local_dir_metadata(d, rel)
+        parsed = read_local_dir_metadata(meta) if os.path.lexists(meta) else None
         if parsed is None:
             untrusted.append(f"{rel} has no valid metadata")
             continue
@@ -60,7 +54,7 @@ def local_dir_unit(d: Path) -> Unit:
     if len(commits) == 1 and not untrusted:
         unit.revision = commits.pop()
         unit.revision_reason = "local-dir metadata"
-        tree = d / ".cache" / "huggingface" / "trees" / f"{unit.revision}.json"
+        tree = local_dir_tree(d, unit.revision)
         listing = read_tree(tree) if os.path.isfile(tree) and not os.path.islink(tree) else None
         if listing is not None and not all(is_safe_repo_path(p) for p in listing):
             unit.unsafe.append(f"{tree}: a path that leaves the repo in the tree listing; refused")
@@ -70,7 +64,7 @@ def local_dir_unit(d: Path) -> Unit:
         unit.notes.append(f"the metadata names {len(commits)} commits ({', '.join(sorted(c[:12] for c in commits))})")
     if untrusted:
         unit.notes.append("not exactly the downloaded commit: " + "; ".join(untrusted[:3]))
-    hf_dir = d / ".cache" / "huggingface"
+    hf_dir = local_dir_meta(d)
     for p in [hf_dir / "CACHEDIR.TAG", hf_dir / ".gitignore", *unit.trees.values()]:
         if os.path.isfile(p) and not os.path.islink(p):
             unit.bookkeeping.append(p)

@@ -19,6 +19,7 @@ from ..hfcache import (
     SHA40,
     CacheRepo,
     TreeFile,
+    blob_rel,
     etag_kind,
     read_ref,
     read_tree,
@@ -499,7 +500,7 @@ def _plan_cache_unit(
             if f.origin != "view":
                 leave = f.leave_link
                 if leave is None and f.relink is not None and not unit.in_place:
-                    leave = old / "blobs" / etag  # a real snapshot file: the old place gets a blob link
+                    leave = old / blob_rel(etag)  # a real snapshot file: the old place gets a blob link
                 blobs.add(f, etag, leave_link=leave)
             if f.relink is not None and (mode == MOVE):
                 item.relinks.append(LinkOp(str(f.relink), snapshot_link_target(path, etag)))

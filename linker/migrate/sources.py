@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..hfcache import check_repo_id, parse_repo_folder
+from ..hfcache import SNAPSHOTS, check_repo_id, parse_repo_folder
 from .cachedir import cache_root, scan_hf_cache
 from .flatcache import has_legacy_files, scan_transformers_legacy
 from .localdir import is_local_dir, local_dir_unit
@@ -84,7 +84,7 @@ def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Un
     if is_local_dir(src):
         return _discover_kind(src, LOCAL_DIR, global_cache)
     units: list[Unit] = []
-    cache = cache_root(src) or (src.parent if parse_repo_folder(src.name) and (src / "snapshots").is_dir() else None)
+    cache = cache_root(src) or (src.parent if parse_repo_folder(src.name) and (src / SNAPSHOTS).is_dir() else None)
     if cache is not None:
         units += _discover_kind(src, HF_CACHE, global_cache)
     for d in (src, src / "transformers"):
@@ -107,7 +107,7 @@ def _discover_kind(src: Path, kind: str, global_cache: Path | None) -> list[Unit
             raise ConfigError(f"{src}: not an `hf download --local-dir` folder (no .cache/huggingface/download)")
         return [local_dir_unit(src)]
     if kind == HF_CACHE:
-        if parse_repo_folder(src.name) and (src / "snapshots").is_dir():
+        if parse_repo_folder(src.name) and (src / SNAPSHOTS).is_dir():
             return scan_hf_cache(src.parent, global_cache, only=src.name)
         cache = cache_root(src)
         if cache is None:

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ConfigError, HubError, LinkerError, LockTimeout
 from ..filelocks import blob_lock, view_lock
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
-from ..hfcache import blob_matches, offline_mode
+from ..hfcache import BLOBS, blob_matches, offline_mode
 from ..lockfile import Lockfile
 from ..plan import MISSING
 from ..problems import Finding
@@ -140,7 +140,7 @@ def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
 def _mode_on_disk(lock: Lockfile) -> str | None:
     for folder in sorted(os.listdir(lock.view)) if lock.view.is_dir() else []:
         try:
-            with os.scandir(lock.view / folder / "blobs") as it:
+            with os.scandir(lock.view / folder / BLOBS) as it:
                 for e in it:
                     st = e.stat(follow_symlinks=False)
                     if stat.S_ISLNK(st.st_mode):

@@ -26,6 +26,7 @@ from typing import Any
 from ..hfcache import (
     CacheRepo,
     blob_matches,
+    blob_rel,
     incomplete_etag,
     link_etag,
     quarantine_path,
@@ -420,7 +421,7 @@ def _candidates(global_cache: Path, v: CacheRepo, etag: str) -> Iterable[str]:
     except OSError:
         pass
     for _type, _id, folder in repo_folders(global_cache):
-        p = folder / "blobs" / etag
+        p = folder / blob_rel(etag)
         if os.path.exists(p) and fresh(real := os.path.realpath(p)):
             yield real
     for payload in store_payloads_for(global_cache, etag):

@@ -11,7 +11,17 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..hfcache import CacheRepo, TreeFile, compute_etag, etag_kind, is_lfs_path, matches_patterns
+from ..hfcache import (
+    CacheRepo,
+    TreeFile,
+    blob_rel,
+    compute_etag,
+    etag_kind,
+    is_lfs_path,
+    link_etag,
+    matches_patterns,
+    snapshot_rel,
+)
 from ..lockfile import Entry
 
 
@@ -32,6 +42,7 @@ class Want:
     missing: dict[str, str] = field(default_factory=dict)  # path -> why
     listing: str = "snapshot"  # where the file list came from: lock | tree | snapshot
     tree: Path | None = None  # the global trees/<sha>.json, when there is one
+    tree_paths: frozenset[str] = frozenset()  # every file of the commit, as that listing gives them
 
     @property
     def state(self) -> str:
@@ -50,7 +61,7 @@ def resolve_entry(entry: Entry, global_cache: Path) -> Want:
     expected: dict[str, TreeFile | None]
     tree = g.read_tree(entry.revision)
     if tree is not None:
-        want.tree = g.tree(entry.revision)
+        want.tree, want.tree_paths = g.tree(entry.revision), frozenset(tree)
     if entry.files is not None:
         want.listing = "lock"
         expected = {p: TreeFile(f.size, f.hash, etag_kind(f.hash) == "sha256") for p, f in entry.files.items()}
@@ -91,7 +102,7 @@ def _resolve_file(path: str) -> tuple[str, os.stat_result] | None:
 
 def _find_blob(repo: str, revision: str, path: str, known: TreeFile | None) -> WantFile | str:
     """Locate one file's blob in the global repo folder `repo` (a real path), or say why it is not there."""
-    pointer = f"{repo}/snapshots/{revision}/{path}"
+    pointer = f"{repo}/{snapshot_rel(revision, path)}"
     try:
         target: str | None = os.readlink(pointer)
     except FileNotFoundError:
@@ -104,8 +115,8 @@ def _find_blob(repo: str, revision: str, path: str, known: TreeFile | None) -> W
         name = known.etag if known else compute_etag(real, is_lfs_path(path, size))
         return WantFile(path, name, size, real)
     if target is not None:
-        head, _, etag = target.rpartition("/")
-        if not (head.endswith("blobs") and etag_kind(etag)):
+        etag = link_etag(target)
+        if etag is None:
             return f"global snapshot file {path} is a link to {target}, not to a blob"
         if known is not None and known.etag != etag:
             return f"global snapshot links {path} to blob {etag[:12]}, the lock says {known.etag[:12]}"
@@ -117,7 +128,7 @@ def _find_blob(repo: str, revision: str, path: str, known: TreeFile | None) -> W
             return f"global blob {etag[:12]} of {path} is {st.st_size} bytes, the lock says {known.size}"
         return WantFile(path, etag, st.st_size, real, (st.st_ino, st.st_dev))
     if known is not None:
-        found = _resolve_file(f"{repo}/blobs/{known.etag}")
+        found = _resolve_file(f"{repo}/{blob_rel(known.etag)}")
         if found is None:
             return "not in the global cache"
         real, st = found

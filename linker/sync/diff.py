@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fsutil import writable_dir
-from ..hfcache import CacheRepo, project_ref_name, read_ref, read_small, repo_folder_name, snapshot_link_target
+from ..hfcache import (
+    CacheRepo,
+    blob_rel,
+    project_ref_name,
+    read_ref,
+    read_small,
+    ref_rel,
+    repo_folder_name,
+    snapshot_link_target,
+    snapshot_rel,
+    tree_rel,
+)
 from ..lockfile import Entry, Lockfile
 from ..plan import (
     BLOB,
@@ -113,7 +124,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
     if not rec.in_sync or rec.spec != spec:
         return None
     repo = str(repo_path)
-    if read_small(f"{repo}/refs/{rec.ref}") != rec.revision:
+    if read_small(f"{repo}/{ref_rel(rec.ref)}") != rec.revision:
         return None
     stat_ = os.stat
     if rec.dirs and stamp_ns:  # the global ref's folder is among the dirs: its ref was neither removed nor replaced
@@ -196,13 +207,11 @@ def _plan_entry(
     # 2. blobs and snapshot links
     mode = opts.link_mode
     for path, f in want.files.items():
-        blob_rel = f"blobs/{f.etag}"
-        if blob_rel not in rec.paths:
-            ok, same = (
-                (False, False) if fresh else _blob_state(f"{repo_dir}/{blob_rel}", f.source, mode, owned.get(blob_rel))
-            )
-            want_path(blob_rel, ok, Action(BLOB, label, folder, blob_rel, f.source, mode, f.size), adoptable=same)
-        link_rel = f"snapshots/{entry.revision}/{path}"
+        blob = blob_rel(f.etag)
+        if blob not in rec.paths:
+            ok, same = (False, False) if fresh else _blob_state(f"{repo_dir}/{blob}", f.source, mode, owned.get(blob))
+            want_path(blob, ok, Action(BLOB, label, folder, blob, f.source, mode, f.size), adoptable=same)
+        link_rel = snapshot_rel(entry.revision, path)
         target = snapshot_link_target(path, f.etag)
         ok = not fresh and _is_link_to(f"{repo_dir}/{link_rel}", target)
         want_path(link_rel, ok, Action(LINK, label, folder, link_rel, target))
@@ -210,18 +219,16 @@ def _plan_entry(
             rec.paths[link_rel] = [f.ident[0], f.ident[1], f.size]  # what the link resolves to, for the fast path
 
     # 3. trees/<rev>.json, only for a complete snapshot (else offline snapshot_download raises)
-    if want.tree is not None and not want.missing:
-        tree = want.global_repo.read_tree(entry.revision) or {}
-        if set(tree) == set(want.files):
-            tree_rel = f"trees/{entry.revision}.json"
-            ok = _same_small_file(v.path / tree_rel, want.tree)
-            want_path(tree_rel, ok, Action(TREE, label, folder, tree_rel, str(want.tree)), adoptable=True)
+    if want.tree is not None and not want.missing and want.tree_paths == set(want.files):
+        tree = tree_rel(entry.revision)
+        ok = _same_small_file(v.path / tree, want.tree)
+        want_path(tree, ok, Action(TREE, label, folder, tree, str(want.tree)), adoptable=True)
 
     # 4. refs: the view's ref holds the pin; other refs linker wrote are dropped below
     if want.files:
-        ref_rel = f"refs/{entry.ref}"
+        ref = ref_rel(entry.ref)
         ok = v.read_ref(entry.ref) == entry.revision
-        want_path(ref_rel, ok, Action(REF, label, folder, ref_rel, entry.revision), adoptable=True)
+        want_path(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True)
 
     # 5. the project's ref in the global cache protects the pin from `hf cache prune`
     gref = want.global_repo.ref(ref_name)
@@ -241,7 +248,7 @@ def _plan_entry(
     # 6. what linker created before and no longer needs (old revision, old ref, unused blobs). While the pinned
     # revision is incomplete in the global cache, its links stay: they record which blob each file had, so
     # `linker repair` can relink or re-fetch it, and the next sync heals them once the data is back.
-    keep = (f"snapshots/{entry.revision}/", "blobs/", f"refs/{entry.ref}", f"trees/{entry.revision}.json")
+    keep = (snapshot_rel(entry.revision) + "/", blob_rel(""), ref_rel(entry.ref), tree_rel(entry.revision))
     for rel in sorted(set(owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
         if want.missing and rel.startswith(keep):
             rec.paths[rel] = None

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_write_text
+from ..hfcache import snapshot_rel
 
 MANIFEST_VERSION = 2
 
@@ -51,7 +52,7 @@ class RepoRecord:
 
     def to_json(self) -> dict[str, Any]:
         """Paths of the pinned snapshot are stored without their `snapshots/<rev>/` prefix (half the bytes)."""
-        prefix = f"snapshots/{self.revision}/"
+        prefix = snapshot_rel(self.revision) + "/"
         snap = {k[len(prefix) :]: v for k, v in self.paths.items() if k.startswith(prefix)}
         other = {k: v for k, v in self.paths.items() if not k.startswith(prefix)}
         fields = {k: v for k, v in self.__dict__.items() if k != "paths"}
@@ -60,7 +61,7 @@ class RepoRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RepoRecord:
         rec = cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "paths"})
-        prefix = f"snapshots/{rec.revision}/"
+        prefix = snapshot_rel(rec.revision) + "/"
         rec.paths = {prefix + k: v for k, v in data.get("snap", {}).items()}
         rec.paths.update(data.get("other", {}))
         return rec

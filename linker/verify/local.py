@@ -19,7 +19,9 @@ from typing import Any
 from ..errors import ConfigError
 from ..fsutil import is_tmp_name, writable_dir
 from ..hfcache import (
+    BLOBS,
     QUARANTINE_SUFFIX,
+    REFS,
     SHA40,
     CacheRepo,
     etag_kind,
@@ -27,8 +29,11 @@ from ..hfcache import (
     link_etag,
     matches_patterns,
     project_ref_name,
+    read_small,
     read_tree,
+    ref_rel,
     snapshot_link_target,
+    snapshot_rel,
 )
 from ..lockfile import Entry, Lockfile
 from ..problems import (
@@ -51,6 +56,7 @@ from ..problems import (
     WRONG_BLOB,
     Finding,
 )
+from ..sync.diff import SyncOptions, entry_spec, fetch_command
 from ..sync.manifest import RepoRecord, load_manifest
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
@@ -151,15 +157,13 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> 
     files, global cache), in any link mode."""
     if rec is None or not rec.in_sync or rec.revision != entry.revision:
         return False
-    from ..sync.diff import SyncOptions, entry_spec
-
     return any(entry_spec(entry, SyncOptions(global_cache, m)) == rec.spec for m in ("symlink", "hardlink", "copy"))
 
 
 def _manifest_files(entry: Entry, rec: RepoRecord) -> dict[str, PinnedFile] | None:
     """The snapshot files the last sync linked (a record that `record_matches`), with the size each resolved to.
     Saves reading `trees/<sha>.json` on the fast path."""
-    prefix = f"snapshots/{entry.revision}/"
+    prefix = snapshot_rel(entry.revision) + "/"
     n = len(prefix)
     return {
         rel[n:]: PinnedFile(rel[n:], None, ident[2] if ident else None)
@@ -262,7 +266,7 @@ def _check_entry(
 
     if not os.path.isdir(vpath):
         where = "" if listing != "none" else f" (and revision {rev[:12]} is not in the global cache)"
-        fix = "linker sync" if listing != "none" else f"{_fetch_command(entry)}, then linker sync"
+        fix = "linker sync" if listing != "none" else f"{fetch_command(entry)}, then linker sync"
         add(NOT_SYNCED, "", f"not in the view {view}{where}", fix=fix, where=vpath)
         return check
     if listing == "none":
@@ -270,18 +274,18 @@ def _check_entry(
             MISSING_FILE,
             "",
             f"revision {rev[:12]} is in neither the view nor the global cache",
-            fix=f"{_fetch_command(entry)}, then linker sync",
+            fix=f"{fetch_command(entry)}, then linker sync",
         )
 
     # 1. refs/<ref> in the view holds exactly the pin
-    ref_path = f"{vpath}/refs/{entry.ref}"
-    raw = _read(ref_path)
+    ref_path = f"{vpath}/{ref_rel(entry.ref)}"
+    raw = read_small(ref_path)
     if raw != rev:
-        add(BAD_REF, f"refs/{entry.ref}", _ref_problem(raw, rev), where=ref_path)
+        add(BAD_REF, ref_rel(entry.ref), _ref_problem(raw, rev), where=ref_path)
 
     # 2. every pinned file: present, resolving, the locked blob, the locked size, a hub-style relative link
     dangling = False
-    snap = f"{vpath}/snapshots/{rev}/"
+    snap = f"{vpath}/{snapshot_rel(rev)}/"
     stat, readlink = os.stat, os.readlink
     prefixes = ["../../blobs/", "../../../blobs/"]
     for path, pf in files.items():
@@ -347,7 +351,7 @@ def _check_entry(
 
     # 4. stale .no_exist markers (view and global) for files that exist
     for repo, scope in ((v, VIEW), (g, GLOBAL)):
-        base = f"{vpath if repo is v else g.path}/.no_exist/{rev}"
+        base = str(repo.no_exist(rev))
         for rel in _names(base, True):
             if rel in files or os.path.lexists(repo.snapshot_file(rev, rel)):
                 add(
@@ -359,13 +363,13 @@ def _check_entry(
                 )
 
     # 5. the project's ref in the global cache protects the pin from `hf cache prune`
-    graw = _read(f"{g.path}/refs/{ref_name}")
+    gref = g.ref(ref_name)
+    graw = read_small(str(gref))
     if graw != rev:
-        gref = g.ref(ref_name)
         if writable_dir(gref.parent):
             add(
                 PROJECT_REF,
-                f"refs/{ref_name}",
+                ref_rel(ref_name),
                 _ref_problem(graw, rev) + "; `hf cache prune` may delete the pin",
                 scope=GLOBAL,
                 where=str(gref),
@@ -373,7 +377,7 @@ def _check_entry(
         else:
             add(
                 PROJECT_REF,
-                f"refs/{ref_name}",
+                ref_rel(ref_name),
                 "the global cache is read-only, so the pin has no project ref there",
                 scope=GLOBAL,
                 severity=WARNING,
@@ -385,20 +389,6 @@ def _check_entry(
     if leftovers:
         _leftovers(label, rev, v, g, add)
     return check
-
-
-def _fetch_command(entry: Entry) -> str:
-    from ..sync.diff import fetch_command
-
-    return fetch_command(entry)
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def _odd_link(path: str, p: str, target: str | None, etag: str | None, add: Callable[..., None]) -> str | None:
@@ -479,14 +469,14 @@ def _in_global(g: CacheRepo, rev: str, path: str, etag: str | None) -> bool:
 
 
 def _fetch_fix(entry: Entry) -> str:
-    return f"linker repair (downloads it when online), or {_fetch_command(entry)}"
+    return f"linker repair (downloads it when online), or {fetch_command(entry)}"
 
 
 def _leftovers(label: str, rev: str, v: CacheRepo, g: CacheRepo, add: Callable[..., None]) -> None:
     for repo, scope in ((v, VIEW), (g, GLOBAL)):
         base = str(repo.path)
-        for sub in ("blobs", "refs", f"snapshots/{rev}"):
-            for rel in _names(os.path.join(base, sub), sub != "blobs"):
+        for sub in (BLOBS, REFS, snapshot_rel(rev)):
+            for rel in _names(os.path.join(base, sub), sub != BLOBS):
                 name = rel.rpartition("/")[2]
                 if not ("." in name and (name.endswith((QUARANTINE_SUFFIX, ".incomplete")) or is_tmp_name(name))):
                     continue  # the common case: a plain name, decided without building a path
