@@ -3,7 +3,6 @@ with the real huggingface_hub."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -11,11 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.cachefactory import repo_folder_name
+from tests.cachefactory import sha256_hex as sha
 from tests.hfprobe import load_file
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def migrate(project: Any, *args: str, env: dict[str, str] | None = None, offline: bool = True) -> dict[str, Any]:
@@ -83,7 +80,7 @@ def reachable_contents(*roots: Path) -> set[str]:
 
 def global_snapshot(global_cache: Path, repo_id: str, revision: str) -> dict[str, bytes]:
     """The files of a snapshot in the global cache, read through their links."""
-    folder = global_cache / ("models--" + repo_id.replace("/", "--")) / "snapshots" / revision
+    folder = global_cache / repo_folder_name(repo_id) / "snapshots" / revision
     out = {}
     for dirpath, _dirs, names in os.walk(folder):
         for name in names:
@@ -93,7 +90,7 @@ def global_snapshot(global_cache: Path, repo_id: str, revision: str) -> dict[str
 
 
 def snapshot_links(global_cache: Path, repo_id: str, revision: str) -> dict[str, str]:
-    folder = global_cache / ("models--" + repo_id.replace("/", "--")) / "snapshots" / revision
+    folder = global_cache / repo_folder_name(repo_id) / "snapshots" / revision
     out = {}
     for dirpath, _dirs, names in os.walk(folder):
         for name in names:
@@ -104,3 +101,18 @@ def snapshot_links(global_cache: Path, repo_id: str, revision: str) -> dict[str,
 
 def json_dump(data: Any) -> str:
     return json.dumps(data, indent=1, default=str)
+
+
+def crash_migrate_after(monkeypatch: Any, blobs: int) -> None:
+    """Make an in-process migrate die (KeyboardInterrupt, as from a kill) after placing `blobs` blobs."""
+    from linker.migrate import executor
+
+    real, calls = executor.Executor.blob, []
+
+    def crash(self: Any, item: Any, op: Any) -> bool:
+        calls.append(op)
+        if len(calls) > blobs:
+            raise KeyboardInterrupt  # the process dies here
+        return real(self, item, op)
+
+    monkeypatch.setattr(executor.Executor, "blob", crash)

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.cachefactory import RepoInfo, build_repo, fake_commit, sha256_hex, tiny_model_files
+from tests.cachefactory import RepoInfo, build_repo, fake_commit, repo_folder_name, sha256_hex, tiny_model_files
 
 REV = fake_commit("repairkit", 1)
 REPO = "org/tiny"
@@ -44,7 +44,7 @@ def lock_entry(info: RepoInfo, revision: str = REV, lock_files: bool = True) -> 
 
 
 def view_repo(project: Any, repo_id: str = REPO) -> Path:
-    return project.view / ("models--" + repo_id.replace("/", "--"))
+    return project.view / repo_folder_name(repo_id)
 
 
 def run_json(project: Any, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
@@ -117,10 +117,4 @@ def online_synced(
 
 
 def global_blob(project: Any, etag: str, repo_id: str = REPO) -> Path:
-    return project.global_cache / ("models--" + repo_id.replace("/", "--")) / "blobs" / etag
-
-
-def etag_of(data: bytes, path: str) -> str:
-    from tests.cachefactory import etag_for
-
-    return etag_for(path, data)
+    return project.global_cache / repo_folder_name(repo_id) / "blobs" / etag

@@ -28,11 +28,13 @@ from tests.cachefactory import (
     build_repo,
     build_transformers_legacy,
     fake_commit,
+    repo_folder_name,
     sha256_hex,
     tiny_model_files,
 )
 from tests.hfprobe import load_file
 from tests.migrate_support import (
+    crash_migrate_after,
     global_snapshot,
     migrate,
     reachable_contents,
@@ -188,20 +190,10 @@ def test_recover_finishes_an_interrupted_run(tmp_path, monkeypatch):
     files = tiny_model_files("st", seed=8)
     src = build_plain_folder(tmp_path / "acme" / "crash", files)
     gc = tmp_path / "global"
-    from linker.migrate import executor
-
-    real, calls = executor.Executor.blob, []
-
-    def crash_after_three(self, item, op):
-        calls.append(op)
-        if len(calls) > 3:
-            raise KeyboardInterrupt  # the process dies here
-        return real(self, item, op)
-
-    monkeypatch.setattr(executor.Executor, "blob", crash_after_three)
+    crash_migrate_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         migrate_lib([src], Options(global_cache=gc), offline=True)
-    monkeypatch.setattr(executor.Executor, "blob", real)
+    monkeypatch.undo()
     assert migrate_journal_dir(gc).is_dir() and not (gc / "models--acme--crash" / "snapshots").exists()
     [message] = recover(gc)
     assert message.startswith("resumed an interrupted migrate (acme/crash")
@@ -238,7 +230,7 @@ def _kill_source(root: Path, shards: int) -> dict[str, bytes]:
 
 
 def _revisions(gc: Path, repo_id: str) -> list[str]:
-    return [p.name for p in (gc / ("models--" + repo_id.replace("/", "--")) / "snapshots").iterdir()]
+    return [p.name for p in (gc / repo_folder_name(repo_id) / "snapshots").iterdir()]
 
 
 @pytest.mark.slow

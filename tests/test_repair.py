@@ -16,6 +16,7 @@ from tests.cachefactory import (
     add_no_exist,
     add_ref_newline,
     build_repo,
+    etag_for,
     make_absolute_links,
     make_cwd_relative_links,
     tiny_model_files,
@@ -24,7 +25,6 @@ from tests.hfprobe import hf_cli, load_file, scan, snapshot_files, try_load
 from tests.repairkit import (
     REPO,
     REV,
-    etag_of,
     flip_byte,
     global_blob,
     kinds,
@@ -110,7 +110,7 @@ def test_deleted_blob_without_a_copy_offline_names_the_command(project) -> None:
 
 def test_deleted_blob_is_fetched_online(project, hub, hub_store, hub_env) -> None:
     sha, files = online_synced(project, hub_store, hub_env)
-    os.remove(global_blob(project, etag_of(files["modules.json"], "modules.json")))
+    os.remove(global_blob(project, etag_for("modules.json", files["modules.json"])))
     hub.clear_log()
     doc = repaired(project, env=hub_env)
     assert [f["kind"] for f in doc["fixes"] if f["kind"] == "fetch"] == ["fetch"]
@@ -167,7 +167,7 @@ def test_a_hub_that_fails_gives_exit_3_and_an_unreachable_one_exit_1(project, hu
     from tests.hubhelpers import closed_endpoint, nosleep_env
 
     sha, files = online_synced(project, hub_store, hub_env)
-    os.remove(global_blob(project, etag_of(files["modules.json"], "modules.json")))
+    os.remove(global_blob(project, etag_for("modules.json", files["modules.json"])))
     hub.fail_with(500)
     r = project.linker("repair", env=nosleep_env(tmp_path, hub_env), timeout=60)
     assert r.returncode == 3, r.stdout + r.stderr
@@ -187,7 +187,7 @@ def test_a_hub_that_fails_gives_exit_3_and_an_unreachable_one_exit_1(project, hu
 
 def test_flipped_byte_is_quarantined_and_refetched_online(project, hub_store, hub_env) -> None:
     sha, files = online_synced(project, hub_store, hub_env)
-    blob = global_blob(project, etag_of(files["model.safetensors"], "model.safetensors"))
+    blob = global_blob(project, etag_for("model.safetensors", files["model.safetensors"]))
     flip_byte(blob, 64)
     bad = blob.read_bytes()
     doc = repaired(project, env=hub_env)
@@ -346,25 +346,17 @@ def test_nothing_to_repair(project) -> None:
 def test_a_migrate_killed_midway_is_finished_by_repair(project, tmp_path, monkeypatch) -> None:
     """The crash is injected in-process (the migrate tests kill -9 at random points); repair must find the
     journal, and finish the run through linker.migrate.journal.recover."""
-    migrate_mod = pytest.importorskip("linker.migrate.run")
-    from linker.migrate import executor
     from linker.migrate.planner import Options
+    from linker.migrate.run import migrate
     from tests.cachefactory import build_plain_folder
+    from tests.migrate_support import crash_migrate_after
 
     synced(project)
     files = tiny_model_files("st", seed=8)
     src = build_plain_folder(tmp_path / "legacy" / "acme" / "crash", files)
-    real, calls = executor.Executor.blob, []
-
-    def crash_after_three(self, item, op):
-        calls.append(op)
-        if len(calls) > 3:
-            raise KeyboardInterrupt  # the process dies here
-        return real(self, item, op)
-
-    monkeypatch.setattr(executor.Executor, "blob", crash_after_three)
+    crash_migrate_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
-        migrate_mod.migrate([src], Options(global_cache=project.global_cache), offline=True)
+        migrate([src], Options(global_cache=project.global_cache), offline=True)
     monkeypatch.undo()
     code, doc = run_json(project, "verify")
     assert code == 1 and {p["kind"] for p in doc["problems"]} == {"migrate-journal"}

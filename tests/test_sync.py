@@ -13,6 +13,7 @@ import pytest
 from tests.cachefactory import RepoInfo, build_repo, fake_commit, sha256_hex, tiny_model_files
 from tests.hfprobe import hf_cli, load_file, run_hf, scan
 from tests.readonly import read_only
+from tests.repairkit import view_repo
 
 OLD, NEW = fake_commit("tiny", 1), fake_commit("tiny", 2)
 
@@ -27,10 +28,6 @@ def two_revisions(g: Path, repo_id: str = "org/tiny", kind: str = "st", **kw) ->
 
 def lock_entry(repo_id: str = "org/tiny", revision: str = OLD, **kw) -> dict:
     return {"id": repo_id, "revision": revision, **kw}
-
-
-def view_repo(project, repo_id: str = "org/tiny") -> Path:
-    return project.view / ("models--" + repo_id.replace("/", "--"))
 
 
 def test_sync_gives_the_pin_to_unmodified_offline_code(project) -> None:
@@ -167,7 +164,7 @@ def test_link_modes(project, mode: str) -> None:
         assert load_file(project.view, "org/tiny", "model.safetensors") == old["model.safetensors"]
     else:
         assert load_file(project.view, "org/tiny", "model.safetensors") == old["model.safetensors"]
-    # In sync right after; after the global blobs vanished a symlink view drifts, the others do not.
+    # Still in sync: a hardlink or copy view does not depend on the global blobs it was made from.
     assert project.linker("sync", "--check").returncode == 0
 
 
