@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -269,7 +270,7 @@ class CacheRepo:
     def folder(self) -> str:
         return repo_folder_name(self.repo_id, self.repo_type)
 
-    @property
+    @functools.cached_property
     def path(self) -> Path:
         return self.cache / self.folder
 

@@ -257,25 +257,23 @@ def _plan_entry(
 
     rec.in_sync = not want.missing and not conflicts
     rec.files, rec.size = len(want.files), want.size
-    state = _entry_state(want, v, plan.actions[before:])
+    state = _entry_state(want, repo_dir, plan.actions[before:], fresh)
     plan.entries.append(_report(entry, state, want=want))
     return EntryPlan(entry, rec, want)
 
 
-def _entry_state(want: Want, v: CacheRepo, actions: list[Action]) -> str:
-    for path in want.missing:
-        link = v.snapshot_file(want.entry.revision, path)
-        if path != "*" and os.path.islink(link) and not os.path.exists(link):
-            return "broken"  # the view was linked, and its target left the global cache
-    if want.state == "missing":
-        return "missing"
-    if want.state == "partial":
-        return "partial"
-    for a in actions:
-        if a.kind == LINK and os.path.islink(v.path / a.path) and not os.path.exists(v.path / a.path):
-            return "broken"
-        if a.kind == BLOB and os.path.islink(v.path / a.path) and not os.path.exists(v.path / a.path):
-            return "broken"
+def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) -> str:
+    """The status row's state. A view link that dangles ("broken") can only exist if the repo folder did."""
+
+    def dangles(rels: list[str]) -> bool:
+        return not fresh and any(os.path.islink(p) and not os.path.exists(p) for p in (f"{repo_dir}/{r}" for r in rels))
+
+    if dangles([snapshot_rel(want.entry.revision, p) for p in want.missing if p != "*"]):
+        return "broken"  # the view was linked, and its target left the global cache
+    if want.state in ("missing", "partial"):
+        return want.state
+    if dangles([a.path for a in actions if a.kind in (LINK, BLOB)]):
+        return "broken"
     return "stale" if actions else "linked"
 
 
