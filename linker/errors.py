@@ -6,6 +6,9 @@ gets a traceback.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check failed, drift, or something is missing
 EXIT_USAGE = 2  # usage, config or lockfile error
@@ -56,3 +59,33 @@ class LockTimeout(LinkerError):
     """Another process holds a lock we need (exit 4)."""
 
     exit_code = EXIT_LOCK_TIMEOUT
+
+
+class FilesystemError(LinkerError):
+    """An ordinary filesystem fault (read-only, full disk, not a folder, a loop...) at a known path.
+
+    Rendered as `<what> <path>: <cause>`; exit 1 by default (a later run can succeed), or 2 when the path comes
+    from the user's configuration."""
+
+    def __init__(
+        self, path: object, exc: OSError, *, what: str = "", exit_code: int = EXIT_FAILED, hint: str | None = None
+    ) -> None:
+        cause = exc.strerror or type(exc).__name__
+        subject = f"{what} {path}" if what else f"{path}"
+        super().__init__(f"{subject}: {cause}", hint=hint)
+        self.path, self.errno = path, exc.errno
+        self.exit_code = exit_code
+
+
+@contextlib.contextmanager
+def fs_boundary(
+    path: object, what: str = "", *, exit_code: int = EXIT_FAILED, hint: str | None = None
+) -> Iterator[None]:
+    """Turn an `OSError` raised inside the block into a `FilesystemError` naming `path` (the rule: an OSError
+    from a known filesystem operation becomes a LinkerError where the path is known)."""
+    try:
+        yield
+    except OSError as exc:
+        raise FilesystemError(
+            getattr(exc, "filename", None) or path, exc, what=what, exit_code=exit_code, hint=hint
+        ) from exc
