@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,13 @@ def lock_timeout() -> float:
 def view_lock_path(view: Path) -> Path:
     """`<view>/.locks/linker.lock`: under `.locks/`, which `scan_cache_dir` skips."""
     return view / ".locks" / "linker.lock"
+
+
+def lockfile_lock_path(lock_path: Path) -> Path:
+    """The lock that serializes writers of one lockfile: `<tmp>/linker-locks/<sha256 of its real path>.lock`,
+    so the project folder stays clean and a symlinked lockfile shares its target's lock."""
+    key = hashlib.sha256(os.fsencode(os.path.realpath(lock_path))).hexdigest()[:32]
+    return Path(tempfile.gettempdir()) / "linker-locks" / f"{key}.lock"
 
 
 @contextlib.contextmanager
