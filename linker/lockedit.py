@@ -137,7 +137,7 @@ def _read(lock_path: Path) -> str:
         try:
             return f.read()
         except UnicodeDecodeError as exc:
-            raise LockfileError(lock_path, None, None, f"not UTF-8 text (byte {exc.start})") from None
+            raise LockfileError(lock_path, None, None, f"not UTF-8 text (byte offset {exc.start})") from None
 
 
 def _edit(

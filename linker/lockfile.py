@@ -139,9 +139,15 @@ class _Invalid(Exception):
 def load_lockfile(path: Path) -> Lockfile:
     """Read and validate a lockfile; every problem is a `LockfileError` naming line and column."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the lockfile: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LockfileError(path, line, col, f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     return parse_lockfile(text, path)
 
 
