@@ -7,6 +7,7 @@ gets a traceback.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 
 EXIT_OK = 0
@@ -89,3 +90,13 @@ def fs_boundary(
         raise FilesystemError(
             getattr(exc, "filename", None) or path, exc, what=what, exit_code=exit_code, hint=hint
         ) from exc
+
+
+_warned: set[str] = set()
+
+
+def warn_once(key: str, message: str) -> None:
+    """A one-line `warning: ...` on stderr, at most once per process for `key` (e.g. a bad environment value)."""
+    if key not in _warned:
+        _warned.add(key)
+        logging.getLogger("linker").warning("warning: %s", message)

@@ -9,16 +9,25 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LockTimeout
+from .errors import LockTimeout, warn_once
 
 DEFAULT_TIMEOUT = 120.0
 
 
 def lock_timeout() -> float:
-    try:
-        return float(os.environ.get("LINKER_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
+    """`LINKER_LOCK_TIMEOUT` in seconds; a value that is not a number >= 0 is reported and the default used."""
+    raw = os.environ.get("LINKER_LOCK_TIMEOUT", "").strip()
+    if not raw:
         return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        why = f"LINKER_LOCK_TIMEOUT={raw!r} is not a number of seconds; using {DEFAULT_TIMEOUT:g}"
+        warn_once("LINKER_LOCK_TIMEOUT", why)
+        return DEFAULT_TIMEOUT
+    return value
 
 
 def view_lock_path(view: Path) -> Path:
