@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LockTimeout, warn_once
+from .errors import LockTimeout, fs_boundary, warn_once
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -42,26 +42,36 @@ def lockfile_lock_path(lock_path: Path) -> Path:
     return Path(tempfile.gettempdir()) / "linker-locks" / f"{key}.lock"
 
 
+def lockfile_lock(lock_path: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """The lock every writer of `lock_path` holds from reading the lockfile to replacing it."""
+    path = lockfile_lock_path(lock_path)
+    with contextlib.suppress(OSError):
+        os.mkdir(path.parent, 0o1777)
+        os.chmod(path.parent, 0o1777)  # like /tmp: every user may take locks there (mkdir's mode obeys umask)
+    return file_lock(path, timeout, what="lockfile lock")
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> Iterator[None]:
     """A FileLock (mode 0664, like huggingface_hub's WeakFileLock), falling back to a SoftFileLock where the
     filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds."""
     from filelock import FileLock, SoftFileLock, Timeout  # only commands that write pay for the import
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_timeout() if timeout is None else timeout
     lock = FileLock(str(path), timeout=timeout, mode=0o664)
-    try:
+    with fs_boundary(path, f"cannot take the {what}"):  # a read-only or full folder: one line, exit 1
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            lock.acquire()
-        except NotImplementedError:
-            lock = SoftFileLock(str(path), timeout=timeout)
-            lock.acquire()
-    except Timeout:
-        raise LockTimeout(
-            f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
-            hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
-        ) from None
+            try:
+                lock.acquire()
+            except NotImplementedError:
+                lock = SoftFileLock(str(path), timeout=timeout)
+                lock.acquire()
+        except Timeout:  # a TimeoutError, hence an OSError: raised as a LinkerError before fs_boundary sees it
+            raise LockTimeout(
+                f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
+                hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
+            ) from None
     try:
         yield
     finally:

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from .errors import EXIT_USAGE, LockfileError, fs_boundary
-from .filelocks import file_lock, lockfile_lock_path
+from .filelocks import lockfile_lock
 from .fsutil import atomic_write_text
 from .lockfile import Loader, LockedFile, parse_lockfile
 
@@ -126,7 +126,7 @@ def edit_text(text: str, *, upserts: list[dict[str, Any]], removals: list[tuple[
 
 def _locked(lock_path: Path) -> contextlib.AbstractContextManager[None]:
     """Every writer holds this lock from reading the file to replacing it, so concurrent edits all land."""
-    return file_lock(lockfile_lock_path(lock_path), what="lockfile lock")
+    return lockfile_lock(lock_path)
 
 
 def _read(lock_path: Path) -> str:

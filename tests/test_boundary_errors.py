@@ -51,18 +51,20 @@ def test_cache_dir_is_a_symlink_loop(tiny):
 def test_immutable_view(tiny):
     tiny.view.mkdir()
     with fsfaults.immutable(tiny.view):
-        one_line_error(tiny.linker("sync"), tiny.view, "not permitted", code=1)
+        one_line_error(tiny.linker("sync"), "cannot take the project lock", tiny.view, "not permitted", code=1)
 
 
 def test_immutable_project_folder(tiny):
     with fsfaults.immutable(tiny.root):
-        one_line_error(tiny.linker("sync"), tiny.view, "not permitted", code=1)
-        one_line_error(tiny.linker("remove", "org/tiny"), tiny.root, "not permitted", code=1)
+        one_line_error(tiny.linker("sync"), "cannot create the view", tiny.view, "not permitted", code=1)
+        r = tiny.linker("remove", "org/tiny")
+        one_line_error(r, "cannot write the lockfile", tiny.lock_path, "not permitted", code=1)
 
 
 def test_immutable_lockfile(tiny):
     with fsfaults.immutable(tiny.lock_path):
-        one_line_error(tiny.linker("remove", "org/tiny"), tiny.lock_path, "not permitted", code=1)
+        r = tiny.linker("remove", "org/tiny")
+        one_line_error(r, "cannot write the lockfile", tiny.lock_path, "not permitted", code=1)
     assert "org/tiny" in tiny.lock_path.read_text()
 
 
@@ -77,7 +79,8 @@ def test_full_disk(tiny):
     build_repo(tiny.global_cache, "org/big", {OLD: tiny_model_files("st", seed=2, big=3_000_000)})
     tiny.write_lock([{"id": "org/big", "revision": OLD}])
     with fsfaults.small_tmpfs(tiny.view, "1m"):
-        one_line_error(tiny.linker("sync", "--link-mode", "copy"), tiny.view, "No space left", code=1)
+        r = tiny.linker("sync", "--link-mode", "copy")
+        one_line_error(r, "cannot write the view", tiny.view / "models--org--big", "No space left", code=1)
 
 
 def test_run_a_folder(tiny):
