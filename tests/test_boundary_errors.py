@@ -44,7 +44,7 @@ def test_cache_dir_is_a_file(tiny):
 
 def test_cache_dir_is_a_symlink_loop(tiny):
     os.symlink(tiny.view, tiny.view)
-    for cmd in ("sync", "status"):
+    for cmd in ("sync", "status", "env"):
         one_line_error(tiny.linker(cmd), tiny.view, "symbolic links", code=2)
 
 
