@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from linker.filelocks import file_lock, lockfile_lock_path
+from linker.filelocks import lockfile_lock, lockfile_lock_path
 from linker.lockfile import load_lockfile
 from tests.hubhelpers import push
 
@@ -74,7 +74,7 @@ def test_concurrent_lockedit_writers_lose_nothing(tmp_path):
 def test_lockfile_lock_timeout_is_exit_4_naming_the_lock(project):
     project.write_lock([{"id": "org/tiny", "revision": SHA}])
     lock = lockfile_lock_path(project.lock_path)
-    with file_lock(lock, timeout=5):
+    with lockfile_lock(project.lock_path, timeout=5):
         r = project.linker("remove", "org/tiny", env={"LINKER_LOCK_TIMEOUT": "0.2"})
     assert r.returncode == 4, r.stderr
     assert str(lock) in r.stderr and "internal error" not in r.stderr
