@@ -59,16 +59,22 @@ def upsert_entry(lock_path: Path, entry: dict[str, Any]) -> None:
     upsert_entries(lock_path, [entry])
 
 
-def upsert_entries(lock_path: Path, entries: Iterable[dict[str, Any]]) -> None:
-    """`upsert_entry` for many entries in one read and one atomic write."""
+def upsert_entries(lock_path: Path, entries: Iterable[dict[str, Any]], *, only_existing: bool = False) -> None:
+    """`upsert_entry` for many entries in one read and one atomic write. With `only_existing`, an entry that is
+    no longer in the file (a concurrent `remove`) is left out rather than added back."""
     with _locked(lock_path):
-        _edit(lock_path, upserts=list(entries), removals=[])
+        text = _read_valid(lock_path)
+        upserts = list(entries)
+        if only_existing:
+            data = _load(text)
+            upserts = [e for e in upserts if _find(data, e["id"], e.get("type") or "model") is not None]
+        _edit(lock_path, upserts=upserts, removals=[], text=text)
 
 
 def remove_entry(lock_path: Path, repo_id: str, repo_type: str = "model") -> bool:
     """Remove the entry with this id and type; False (and no write) when there is none."""
     with _locked(lock_path):
-        text = _read(lock_path)
+        text = _read_valid(lock_path)
         if _find(_load(text), repo_id, repo_type) is None:
             return False
         _edit(lock_path, upserts=[], removals=[(repo_type, repo_id)], text=text)
@@ -84,7 +90,7 @@ def set_revision_and_files(
 ) -> None:
     """Set an existing entry's `revision` and `files` (None removes `files`). KeyError if the entry is absent."""
     with _locked(lock_path):
-        text = _read(lock_path)
+        text = _read_valid(lock_path)
         if _find(_load(text), repo_id, repo_type) is None:
             raise KeyError(f"{repo_id} ({repo_type}) is not in {lock_path}")
         entry = {"id": repo_id, "type": repo_type, "revision": revision, "files": files}
@@ -140,13 +146,17 @@ def _read(lock_path: Path) -> str:
             raise LockfileError(lock_path, None, None, f"not UTF-8 text (byte offset {exc.start})") from None
 
 
-def _edit(
-    lock_path: Path, *, upserts: list[dict[str, Any]], removals: list[tuple[str, str]], text: str | None = None
-) -> None:
-    """Read (unless the caller did, under the same lock), edit, check and atomically replace the lockfile."""
+def _read_valid(lock_path: Path) -> str:
+    """The lockfile's text, after the strict validation (so a broken file is a `file:line:col` error)."""
+    text = _read(Path(os.path.realpath(lock_path)))
+    parse_lockfile(text.replace("\r\n", "\n"), lock_path)
+    return text
+
+
+def _edit(lock_path: Path, *, upserts: list[dict[str, Any]], removals: list[tuple[str, str]], text: str) -> None:
+    """Edit `text` (read by the caller under the lockfile lock), check it and atomically replace the lockfile."""
     real = Path(os.path.realpath(lock_path))
-    old = _read(real) if text is None else text
-    parse_lockfile(old.replace("\r\n", "\n"), lock_path)  # a clear error (file:line:col) for a broken lockfile
+    old = text
     new = edit_text(old, upserts=upserts, removals=removals)
     if new == old:
         return

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from linker.errors import LockfileError
 from linker.filelocks import lockfile_lock, lockfile_lock_path
+from linker.lockedit import remove_entry, upsert_entries
 from linker.lockfile import load_lockfile
 from tests.hubhelpers import push
 
@@ -124,3 +126,19 @@ def test_add_json_error_is_one_document(project):
     doc = json.loads(r.stdout)
     assert doc["exit_code"] == 2 and "duplicate key" in doc["error"]
     assert r.stderr.startswith("error: ")
+
+
+def test_lock_does_not_bring_back_an_entry_removed_meanwhile(tmp_path):
+    """`linker lock` plans from an earlier read; an entry a concurrent `remove` dropped stays dropped."""
+    path = tmp_path / "project_cache.yaml"
+    path.write_text(f"version: 1\nmodels:\n  - id: a/b\n    revision: {SHA}\n")
+    assert remove_entry(path, "a/b")
+    upsert_entries(path, [{"id": "a/b", "type": "model", "revision": "b" * 40, "files": None}], only_existing=True)
+    assert labels(path) == set()
+
+
+def test_writers_refuse_a_broken_lockfile_with_its_position(tmp_path):
+    path = tmp_path / "project_cache.yaml"
+    path.write_text(f"version: 1\nmodels:\n  - id: a/b\n    revision: {SHA}\n    revision: {SHA}\n")
+    with pytest.raises(LockfileError, match=r"project_cache.yaml:5:5: duplicate key 'revision'"):
+        remove_entry(path, "a/b")
