@@ -51,7 +51,7 @@ def run_forwarding(argv: list[str], env: dict[str, str]) -> int:
     saved = {s: signal.signal(s, forward) for s in FORWARDED}  # a handler is reset to the default by exec
     try:
         with fs_boundary(argv[0], "cannot run", exit_code=EXIT_USAGE):
-            child = subprocess.Popen(argv, env=env)
+            child = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
         saved.update({s: signal.signal(s, signal.SIG_IGN) for s in IGNORED})  # after: an ignore is inherited
         for signum in pending:
             _send(child, signum)
@@ -66,3 +66,15 @@ def _send(child: subprocess.Popen[bytes], signum: int) -> None:
     if child.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signum)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM it if linker itself dies, even by SIGKILL, which cannot be
+    passed on. Elsewhere a no-op."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
