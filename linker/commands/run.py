@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from types import FrameType
 
 import click
@@ -51,7 +52,7 @@ def run_forwarding(argv: list[str], env: dict[str, str]) -> int:
     saved = {s: signal.signal(s, forward) for s in FORWARDED}  # a handler is reset to the default by exec
     try:
         with fs_boundary(argv[0], "cannot run", exit_code=EXIT_USAGE):
-            child = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
+            child = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent())
         saved.update({s: signal.signal(s, signal.SIG_IGN) for s in IGNORED})  # after: an ignore is inherited
         for signum in pending:
             _send(child, signum)
@@ -68,13 +69,13 @@ def _send(child: subprocess.Popen[bytes], signum: int) -> None:
             child.send_signal(signum)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec (Linux): SIGTERM it if linker itself dies, even by SIGKILL, which cannot be
-    passed on. Elsewhere a no-op."""
+def _die_with_parent() -> Callable[[], None] | None:
+    """For the child before exec (Linux): SIGTERM it if linker itself dies, even by SIGKILL, which cannot be
+    passed on. Loaded in the parent, so the child only makes the call; None where prctl does not exist."""
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
