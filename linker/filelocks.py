@@ -48,18 +48,22 @@ def lockfile_lock(lock_path: Path, timeout: float | None = None) -> contextlib.A
     with contextlib.suppress(OSError):
         os.mkdir(path.parent, 0o1777)
         os.chmod(path.parent, 0o1777)  # like /tmp: every user may take locks there (mkdir's mode obeys umask)
-    return file_lock(path, timeout, what="lockfile lock")
+    return file_lock(path, timeout, what="lockfile lock", boundary=True)
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> Iterator[None]:
+def file_lock(
+    path: Path, timeout: float | None = None, what: str = "lock", *, boundary: bool = False
+) -> Iterator[None]:
     """A FileLock (mode 0664, like huggingface_hub's WeakFileLock), falling back to a SoftFileLock where the
-    filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds."""
+    filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds. With `boundary`, an OSError
+    while taking it (a read-only or full folder) is a `FilesystemError` naming the lock (exit 1); without, it
+    stays an OSError for callers that handle it per item."""
     from filelock import FileLock, SoftFileLock, Timeout  # only commands that write pay for the import
 
     timeout = lock_timeout() if timeout is None else timeout
     lock = FileLock(str(path), timeout=timeout, mode=0o664)
-    with fs_boundary(path, f"cannot take the {what}"):  # a read-only or full folder: one line, exit 1
+    with fs_boundary(path, f"cannot take the {what}") if boundary else contextlib.nullcontext():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             try:
@@ -67,7 +71,7 @@ def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> I
             except NotImplementedError:
                 lock = SoftFileLock(str(path), timeout=timeout)
                 lock.acquire()
-        except Timeout:  # a TimeoutError, hence an OSError: raised as a LinkerError before fs_boundary sees it
+        except Timeout:  # a TimeoutError, hence an OSError: made a LinkerError before fs_boundary sees it
             raise LockTimeout(
                 f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
                 hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
@@ -80,7 +84,7 @@ def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> I
 
 
 def view_lock(view: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
-    return file_lock(view_lock_path(view), timeout, what="project lock")
+    return file_lock(view_lock_path(view), timeout, what="project lock", boundary=True)
 
 
 def blob_lock(lock_path: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
