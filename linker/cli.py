@@ -9,6 +9,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -62,25 +63,33 @@ def cli(ctx: click.Context, config: str | None, cache_dir: str | None, verbose: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv if argv is not None else sys.argv[1:]))
+    args = list(argv if argv is not None else sys.argv[1:])
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
+    app = App()
     try:
-        rv = cli.main(args=argv, prog_name="linker", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="linker", standalone_mode=False, obj=app)
     except LinkerError as exc:
         if verbose:
             traceback.print_exc()
-        click.echo(f"error: {exc.render()}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(app, args, exc.render(), exc.exit_code, exc.message)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_FAILED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+        code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+        _fail(app, args, None, code, exc.format_message())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # the last-resort net: a filesystem fault no boundary converted is still not a bug
+        if verbose or os.environ.get("LINKER_DEBUG"):
+            traceback.print_exc()
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        cause = exc.strerror or str(exc)
+        _fail(app, args, f"{where}: {cause}" if where else cause, EXIT_FAILED)
     except Exception as exc:  # a bug: say so in one line unless -v
         if verbose or os.environ.get("LINKER_DEBUG"):
             traceback.print_exc()
@@ -88,3 +97,13 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with -v for a traceback)", err=True)
         sys.exit(EXIT_FAILED)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(app: App, args: list[str], line: str | None, code: int, message: str | None = None) -> NoReturn:
+    """Print `error: <line>` on stderr (unless already shown) and, with --json, one document on stdout; exit."""
+    if line is not None:
+        click.echo(f"error: {line}", err=True)
+    options = args[: args.index("--")] if "--" in args else args
+    if (app.json or "--json" in options) and not app.emitted:
+        app.emit_json({"error": message or line, "exit_code": code})
+    sys.exit(code)

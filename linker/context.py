@@ -24,6 +24,7 @@ class App:
     verbose: int = 0
     quiet: bool = False
     json: bool = False
+    emitted: bool = False  # a JSON document went to stdout (an error then adds no second one)
     _lock: Lockfile | None = field(default=None, repr=False)
 
     def lockfile(self) -> Lockfile:
@@ -46,6 +47,7 @@ class App:
             click.echo(text, err=True)
 
     def emit_json(self, doc: Any) -> None:
+        self.emitted = True
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
 
     @property

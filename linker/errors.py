@@ -7,7 +7,13 @@ gets a traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
+import os
+import re
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check failed, drift, or something is missing
@@ -77,15 +83,63 @@ class FilesystemError(LinkerError):
         self.exit_code = exit_code
 
 
+#: errno values that mean "this path is the wrong kind of thing" (a file where a folder is wanted, a loop...):
+#: where the path comes from the configuration, that is a configuration error (exit 2).
+WRONG_KIND = frozenset({errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ELOOP, errno.ENAMETOOLONG})
+_TMP_NAME = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.linker-tmp")  # fsutil.tmp_path's names
+
+
 @contextlib.contextmanager
 def fs_boundary(
-    path: object, what: str = "", *, exit_code: int = EXIT_FAILED, hint: str | None = None
+    path: object,
+    what: str = "",
+    *,
+    exit_code: int = EXIT_FAILED,
+    wrong_kind_exit: int | None = None,
+    hint: str | None = None,
 ) -> Iterator[None]:
-    """Turn an `OSError` raised inside the block into a `FilesystemError` naming `path` (the rule: an OSError
-    from a known filesystem operation becomes a LinkerError where the path is known)."""
+    """Turn an `OSError` raised inside the block into a `FilesystemError` naming the path it happened at (the
+    destination of a two-path call, never a temp name) or else `path`. `wrong_kind_exit` is the exit code when
+    the errno is in WRONG_KIND (the rule: an OSError from a known filesystem operation becomes a LinkerError
+    where the path is known)."""
     try:
         yield
     except OSError as exc:
-        raise FilesystemError(
-            getattr(exc, "filename", None) or path, exc, what=what, exit_code=exit_code, hint=hint
-        ) from exc
+        code = wrong_kind_exit if wrong_kind_exit is not None and exc.errno in WRONG_KIND else exit_code
+        where = _fault_path(exc) or path
+        raise FilesystemError(where, exc, what=what, exit_code=code, hint=hint) from exc
+
+
+def _fault_path(exc: OSError) -> str | None:
+    name = exc.filename2 if exc.filename2 is not None else exc.filename
+    if name is None:
+        return None
+    name = os.fsdecode(name) if isinstance(name, (str, bytes)) else str(name)
+    head, tail = os.path.split(name)
+    if m := _TMP_NAME.fullmatch(tail):
+        return os.path.join(head, m["name"])  # the file the temp name was about to become
+    return name
+
+
+def check_folder(path: Path, what: str, *, exit_code: int = EXIT_USAGE, hint: str | None = None) -> None:
+    """Raise a `FilesystemError` (exit 2: it comes from the configuration) when `path` exists but is not a
+    folder or cannot be looked at (a symlink loop); nothing when it is a folder or absent."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise FilesystemError(path, exc, what=what, exit_code=exit_code, hint=hint) from exc
+    if not stat.S_ISDIR(st.st_mode):
+        not_dir = NotADirectoryError(errno.ENOTDIR, "not a folder")
+        raise FilesystemError(path, not_dir, what=what, exit_code=exit_code, hint=hint)
+
+
+_warned: set[str] = set()
+
+
+def warn_once(key: str, message: str) -> None:
+    """A one-line `warning: ...` on stderr, at most once per process for `key` (e.g. a bad environment value)."""
+    if key not in _warned:
+        _warned.add(key)
+        logging.getLogger("linker").warning("warning: %s", message)

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LockTimeout
+from .errors import LockTimeout, fs_boundary, warn_once
 
 DEFAULT_TIMEOUT = 120.0
 
 
 def lock_timeout() -> float:
-    try:
-        return float(os.environ.get("LINKER_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
+    """`LINKER_LOCK_TIMEOUT` in seconds; a value that is not a number >= 0 is reported and the default used."""
+    raw = os.environ.get("LINKER_LOCK_TIMEOUT", "").strip()
+    if not raw:
         return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        why = f"LINKER_LOCK_TIMEOUT={raw!r} is not a number of seconds; using {DEFAULT_TIMEOUT:g}"
+        warn_once("LINKER_LOCK_TIMEOUT", why)
+        return DEFAULT_TIMEOUT
+    return value
 
 
 def view_lock_path(view: Path) -> Path:
@@ -24,26 +35,47 @@ def view_lock_path(view: Path) -> Path:
     return view / ".locks" / "linker.lock"
 
 
+def lockfile_lock_path(lock_path: Path) -> Path:
+    """The lock that serializes writers of one lockfile: `<tmp>/linker-locks/<sha256 of its real path>.lock`,
+    so the project folder stays clean and a symlinked lockfile shares its target's lock."""
+    key = hashlib.sha256(os.fsencode(os.path.realpath(lock_path))).hexdigest()[:32]
+    return Path(tempfile.gettempdir()) / "linker-locks" / f"{key}.lock"
+
+
+def lockfile_lock(lock_path: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """The lock every writer of `lock_path` holds from reading the lockfile to replacing it."""
+    path = lockfile_lock_path(lock_path)
+    with contextlib.suppress(OSError):
+        os.mkdir(path.parent, 0o1777)
+        os.chmod(path.parent, 0o1777)  # like /tmp: every user may take locks there (mkdir's mode obeys umask)
+    return file_lock(path, timeout, what="lockfile lock", boundary=True)
+
+
 @contextlib.contextmanager
-def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> Iterator[None]:
+def file_lock(
+    path: Path, timeout: float | None = None, what: str = "lock", *, boundary: bool = False
+) -> Iterator[None]:
     """A FileLock (mode 0664, like huggingface_hub's WeakFileLock), falling back to a SoftFileLock where the
-    filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds."""
+    filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds. With `boundary`, an OSError
+    while taking it (a read-only or full folder) is a `FilesystemError` naming the lock (exit 1); without, it
+    stays an OSError for callers that handle it per item."""
     from filelock import FileLock, SoftFileLock, Timeout  # only commands that write pay for the import
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_timeout() if timeout is None else timeout
     lock = FileLock(str(path), timeout=timeout, mode=0o664)
-    try:
+    with fs_boundary(path, f"cannot take the {what}") if boundary else contextlib.nullcontext():
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            lock.acquire()
-        except NotImplementedError:
-            lock = SoftFileLock(str(path), timeout=timeout)
-            lock.acquire()
-    except Timeout:
-        raise LockTimeout(
-            f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
-            hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
-        ) from None
+            try:
+                lock.acquire()
+            except NotImplementedError:
+                lock = SoftFileLock(str(path), timeout=timeout)
+                lock.acquire()
+        except Timeout:  # a TimeoutError, hence an OSError: made a LinkerError before fs_boundary sees it
+            raise LockTimeout(
+                f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
+                hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
+            ) from None
     try:
         yield
     finally:
@@ -52,7 +84,7 @@ def file_lock(path: Path, timeout: float | None = None, what: str = "lock") -> I
 
 
 def view_lock(view: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
-    return file_lock(view_lock_path(view), timeout, what="project lock")
+    return file_lock(view_lock_path(view), timeout, what="project lock", boundary=True)
 
 
 def blob_lock(lock_path: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import warn_once
 from .fsutil import atomic_write_text
 from .hashpool import hash_file
 
@@ -74,9 +75,17 @@ def is_true(value: str | None) -> bool:
     return (value or "").upper() in {"1", "ON", "YES", "TRUE"}
 
 
+_FALSE = {"", "0", "OFF", "NO", "FALSE"}
+
+
 def offline_mode() -> bool:
-    """`HF_HUB_OFFLINE`, falling back to `TRANSFORMERS_OFFLINE` only when it is unset or empty."""
-    return is_true(os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"))
+    """`HF_HUB_OFFLINE`, falling back to `TRANSFORMERS_OFFLINE` only when it is unset or empty. A value that is
+    neither true nor false is read as huggingface_hub reads it (false: online), with a warning."""
+    var = "HF_HUB_OFFLINE" if os.environ.get("HF_HUB_OFFLINE") else "TRANSFORMERS_OFFLINE"
+    value = os.environ.get(var)
+    if not is_true(value) and (value or "").strip().upper() not in _FALSE:
+        warn_once(var, f"{var}={value!r} is not 1/0, true/false, yes/no or on/off; read as false (online)")
+    return is_true(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ atomic (temp file + `os.replace`) and keep the file's mode, line endings and a s
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -30,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from .errors import EXIT_USAGE, LockfileError, fs_boundary
+from .filelocks import lockfile_lock
 from .fsutil import atomic_write_text
 from .lockfile import Loader, LockedFile, parse_lockfile
 
@@ -56,18 +59,25 @@ def upsert_entry(lock_path: Path, entry: dict[str, Any]) -> None:
     upsert_entries(lock_path, [entry])
 
 
-def upsert_entries(lock_path: Path, entries: Iterable[dict[str, Any]]) -> None:
-    """`upsert_entry` for many entries in one read and one atomic write."""
-    _edit(lock_path, upserts=list(entries), removals=[])
+def upsert_entries(lock_path: Path, entries: Iterable[dict[str, Any]], *, only_existing: bool = False) -> None:
+    """`upsert_entry` for many entries in one read and one atomic write. With `only_existing`, an entry that is
+    no longer in the file (a concurrent `remove`) is left out rather than added back."""
+    with _locked(lock_path):
+        text = _read_valid(lock_path)
+        upserts = list(entries)
+        if only_existing:
+            data = _load(text)
+            upserts = [e for e in upserts if _find(data, e["id"], e.get("type") or "model") is not None]
+        _edit(lock_path, upserts=upserts, removals=[], text=text)
 
 
 def remove_entry(lock_path: Path, repo_id: str, repo_type: str = "model") -> bool:
     """Remove the entry with this id and type; False (and no write) when there is none."""
-    text = _read(lock_path)
-    data = _load(text)
-    if _find(data, repo_id, repo_type) is None:
-        return False
-    _edit(lock_path, upserts=[], removals=[(repo_type, repo_id)], text=text)
+    with _locked(lock_path):
+        text = _read_valid(lock_path)
+        if _find(_load(text), repo_id, repo_type) is None:
+            return False
+        _edit(lock_path, upserts=[], removals=[(repo_type, repo_id)], text=text)
     return True
 
 
@@ -79,18 +89,24 @@ def set_revision_and_files(
     files: Mapping[str, LockedFile] | None,
 ) -> None:
     """Set an existing entry's `revision` and `files` (None removes `files`). KeyError if the entry is absent."""
-    text = _read(lock_path)
-    if _find(_load(text), repo_id, repo_type) is None:
-        raise KeyError(f"{repo_id} ({repo_type}) is not in {lock_path}")
-    entry = {"id": repo_id, "type": repo_type, "revision": revision, "files": files}
-    _edit(lock_path, upserts=[entry], removals=[], text=text)
+    with _locked(lock_path):
+        text = _read_valid(lock_path)
+        if _find(_load(text), repo_id, repo_type) is None:
+            raise KeyError(f"{repo_id} ({repo_type}) is not in {lock_path}")
+        entry = {"id": repo_id, "type": repo_type, "revision": revision, "files": files}
+        _edit(lock_path, upserts=[entry], removals=[], text=text)
 
 
-def create_lockfile(lock_path: Path) -> None:
-    """Write a new, empty lockfile (fails if one exists)."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "x", encoding="utf-8") as f:
-        f.write(NEW_LOCKFILE)
+def create_lockfile(lock_path: Path) -> bool:
+    """Write a new, empty lockfile; False (and no write) when one exists, e.g. made by a concurrent `add`."""
+    with fs_boundary(lock_path.parent, "cannot create the lockfile in"):
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(lock_path):
+        if os.path.lexists(lock_path):
+            return False
+        with fs_boundary(lock_path, "cannot create the lockfile"):
+            atomic_write_text(lock_path, NEW_LOCKFILE)
+    return True
 
 
 def edit_text(text: str, *, upserts: list[dict[str, Any]], removals: list[tuple[str, str]]) -> str:
@@ -114,23 +130,41 @@ def edit_text(text: str, *, upserts: list[dict[str, Any]], removals: list[tuple[
 # File plumbing
 
 
+def _locked(lock_path: Path) -> contextlib.AbstractContextManager[None]:
+    """Every writer holds this lock from reading the file to replacing it, so concurrent edits all land."""
+    return lockfile_lock(lock_path)
+
+
 def _read(lock_path: Path) -> str:
-    with open(lock_path, encoding="utf-8", newline="") as f:
-        return f.read()
+    with (
+        fs_boundary(lock_path, "cannot read the lockfile", exit_code=EXIT_USAGE),
+        open(lock_path, encoding="utf-8", newline="") as f,
+    ):
+        try:
+            return f.read()
+        except UnicodeDecodeError as exc:
+            raise LockfileError(lock_path, None, None, f"not UTF-8 text (byte offset {exc.start})") from None
 
 
-def _edit(
-    lock_path: Path, *, upserts: list[dict[str, Any]], removals: list[tuple[str, str]], text: str | None = None
-) -> None:
+def _read_valid(lock_path: Path) -> str:
+    """The lockfile's text, after the strict validation (so a broken file is a `file:line:col` error)."""
+    text = _read(Path(os.path.realpath(lock_path)))
+    parse_lockfile(text.replace("\r\n", "\n"), lock_path)
+    return text
+
+
+def _edit(lock_path: Path, *, upserts: list[dict[str, Any]], removals: list[tuple[str, str]], text: str) -> None:
+    """Edit `text` (read by the caller under the lockfile lock), check it and atomically replace the lockfile."""
     real = Path(os.path.realpath(lock_path))
-    old = _read(real) if text is None else text
+    old = text
     new = edit_text(old, upserts=upserts, removals=removals)
     if new == old:
         return
     parse_lockfile(new.replace("\r\n", "\n"), lock_path)  # never write a lockfile linker itself would reject
-    mode = os.stat(real).st_mode & 0o7777
-    atomic_write_text(real, new)
-    os.chmod(real, mode)
+    with fs_boundary(real, "cannot write the lockfile"):
+        mode = os.stat(real).st_mode & 0o7777
+        atomic_write_text(real, new)
+        os.chmod(real, mode)
 
 
 class _Unsupported(Exception):

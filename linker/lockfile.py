@@ -21,13 +21,36 @@ LOCKFILE_NAME = "project_cache.yaml"
 LINK_MODES = ("symlink", "hardlink", "copy", "auto")
 DEFAULT_CACHE_DIR = "models_cache"
 
-Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 _TOP_KEYS = {"version", "cache_dir", "link_mode", "models"}
 _ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local"}
 _FILE_KEYS = {"size", "hash"}
 _HEXISH = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """One mapping names the same key twice (YAML would silently keep the last)."""
+
+
+class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader (C parser where available) that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges defaults: overriding them is what it is for
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:
+                continue  # an unhashable key: the base constructor reports it
+            if first is not key_node:
+                why = f"duplicate key {key!r} (first on line {first.start_mark.line + 1})"
+                raise DuplicateKeyError(None, None, why, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -116,9 +139,15 @@ class _Invalid(Exception):
 def load_lockfile(path: Path) -> Lockfile:
     """Read and validate a lockfile; every problem is a `LockfileError` naming line and column."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the lockfile: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LockfileError(path, line, col, f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     return parse_lockfile(text, path)
 
 
@@ -128,7 +157,8 @@ def parse_lockfile(text: str, path: Path) -> Lockfile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise LockfileError(path, line, col, f"invalid YAML: {exc.problem or exc}") from None
+        what = "" if isinstance(exc, DuplicateKeyError) else "invalid YAML: "
+        raise LockfileError(path, line, col, f"{what}{exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise LockfileError(path, None, None, f"invalid YAML: {exc}") from None
     try:
@@ -149,7 +179,7 @@ def _build(data: Any, path: Path) -> Lockfile:
     version = data.get("version")
     if version is None:
         raise _Invalid((), "missing `version: 1`")
-    if version != 1 or isinstance(version, bool):
+    if version != 1 or type(version) is not int:  # not true, not 1.0
         raise _Invalid(("version",), f"unsupported lockfile version {version!r}; this linker reads version 1")
     cache_dir = data.get("cache_dir", DEFAULT_CACHE_DIR)
     if not isinstance(cache_dir, str) or not cache_dir.strip():
@@ -232,7 +262,7 @@ def _globs(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        value = [value]
+        raise _Invalid(where, f"`{where[-1]}` must be a list of glob patterns, e.g. [{value!r}]")
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _Invalid(where, f"`{where[-1]}` must be a list of glob patterns")
     return tuple(value)

@@ -146,4 +146,5 @@ def apply_lock_plan(lock_path: Path, plan: LockPlan) -> None:
         upsert_entries(
             lock_path,
             [{"id": c.id, "type": c.type, "revision": c.new_revision, "files": c.files} for c in plan.changes],
+            only_existing=True,  # an entry removed meanwhile stays removed
         )

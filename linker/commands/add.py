@@ -81,9 +81,7 @@ def command(
         "exclude": list(exclude),
         "files": files,
     }
-    created = not lock_path.exists()
-    if created:
-        create_lockfile(lock_path)
+    created = create_lockfile(lock_path)  # under the lockfile lock: a concurrent `add` may have made it
     upsert_entry(lock_path, entry)
 
     size = sum(f.size for f in files.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, check_folder
 from ..hfcache import repo_folder_name, repo_folders
 from ..plan import EntryReport, human_size
 from ..render import render_table, state_text
@@ -18,6 +18,7 @@ from ..sync import compute_plan
 def command(app: App) -> int:
     """Show what the view holds for each pinned entry."""
     lock = app.lockfile()
+    check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
     global_cache = app.global_cache()
     plan, _, mode = compute_plan(lock, global_cache, offline=True)
     rows = list(plan.entries)

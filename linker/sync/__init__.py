@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_HUB
+from ..errors import EXIT_HUB, EXIT_USAGE, check_folder, fs_boundary
 from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..lockfile import Lockfile
@@ -61,7 +61,9 @@ def sync(
     if dry_run:
         plan, _, mode = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
         return SyncResult(plan, applied=False, link_mode=mode)
-    lock.view.mkdir(parents=True, exist_ok=True)
+    check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
+    with fs_boundary(lock.view, "cannot create the view", wrong_kind_exit=EXIT_USAGE):
+        lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         return sync_locked(
             lock, global_cache, link_mode=link_mode, force=force, offline=offline, progress=progress, log=log
@@ -99,7 +101,8 @@ def sync_locked(
         )
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
             plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
-    warnings = apply_sync(plan, entry_plans, manifest, lock.view, progress=progress)
+    with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
+        warnings = apply_sync(plan, entry_plans, manifest, lock.view, progress=progress)
     result = SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
         result.hub_error = fetch_error.render()  # the Hub refused us (token, gate, rate limit, server error): exit 3
