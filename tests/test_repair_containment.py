@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,24 @@ def test_ensure_inside_refuses_paths_that_resolve_outside_the_roots(tmp_path) ->
     for bad in (out / "notes.txt", root / "escape" / "notes.txt", root / ".." / "home" / "x"):
         with pytest.raises(LinkerError, match="outside"):
             ensure_inside(bad, [root])
+
+
+# -------------------------------------------------------------------------------------------------------------
+# Filesystem faults are one line naming the path, never an internal error
+
+
+def test_a_file_where_the_view_needs_a_folder_is_reported_not_an_internal_error(project) -> None:
+    synced(project)
+    blobs = view_repo(project) / "blobs"
+    shutil.rmtree(blobs)
+    blobs.write_text("not a folder")
+    r = project.linker("repair", "--offline")
+    assert r.returncode == 1 and "internal error" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert f"{blobs}: File exists" in r.stdout and "verify --full: still" in r.stdout
+    assert blobs.read_text() == "not a folder"  # not ours to remove
+
+    shutil.rmtree(project.view)
+    project.view.write_text("not a folder either")
+    r = project.linker("repair", "--offline")
+    assert r.returncode == 1 and r.stdout == "", r.stdout + r.stderr
+    assert r.stderr.strip() == f"error: cannot create the view {project.view}: File exists"

@@ -141,7 +141,11 @@ def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
 
 
 def _mode_on_disk(lock: Lockfile) -> str | None:
-    for folder in sorted(os.listdir(lock.view)) if lock.view.is_dir() else []:
+    try:
+        folders = sorted(os.listdir(lock.view)) if lock.view.is_dir() else []
+    except OSError:
+        return None
+    for folder in folders:
         try:
             with os.scandir(lock.view / folder / BLOBS) as it:
                 for e in it:
@@ -332,7 +336,11 @@ def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
     from ..sync import sync_locked
 
     mode, notice = _link_mode(lock, global_cache)
-    result = sync_locked(lock, global_cache, link_mode=mode, offline=True)
+    try:
+        result = sync_locked(lock, global_cache, link_mode=mode, offline=True)
+    except (OSError, LinkerError) as exc:  # e.g. a file where the view needs a folder: reported, verify follows
+        err = exc if isinstance(exc, LinkerError) else FilesystemError(exc.filename or lock.view, exc)
+        return mode, FAILED, err.render().replace("\n", " ")
     plan = result.plan
     notes = ([notice] if notice else []) + result.warnings + [p.describe().replace("\n", " ") for p in plan.problems]
     return mode, (FAILED if plan.problems else DONE), "; ".join(notes)
