@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cachefactory import build_repo
-from tests.repairkit import REV, kinds, run_json, synced, view_repo
+from tests.cachefactory import build_repo, etag_for
+from tests.repairkit import REV, global_blob, kinds, online_synced, run_json, synced, view_repo
 
 SHORT = 30.0  # seconds: these commands used to hang forever
 
@@ -83,6 +83,19 @@ def test_a_global_blob_link_to_a_file_outside_is_reported_then_replaced_by_a_goo
     assert_untouched(notes, data, mtime)
     assert not blob.is_symlink() and os.path.samefile(blob, fork.blob_path(REV, "model.safetensors"))
     assert run_json(project, "verify", "--full")[0] == 0
+
+
+def test_online_the_link_to_a_file_outside_is_dropped_then_the_blob_fetched(project, hub_store, hub_env) -> None:
+    _sha, files = online_synced(project, hub_store, hub_env)
+    notes, data, mtime = notes_file()
+    blob = global_blob(project, etag_for("modules.json", files["modules.json"]))
+    blob.unlink()
+    blob.symlink_to(notes)
+    code, doc = run_json(project, "repair", env=hub_env)
+    assert code == 0, json.dumps(doc, indent=1)[-4000:]
+    assert [f["kind"] for f in doc["fixes"] if f["kind"] in ("drop-link", "fetch")] == ["drop-link", "fetch"]
+    assert_untouched(notes, data, mtime)
+    assert not blob.is_symlink() and blob.read_bytes() == files["modules.json"]
 
 
 @pytest.fixture(params=["dev-zero", "fifo"])

@@ -183,7 +183,7 @@ def select_entries(lock: Lockfile, ids: Iterable[str]) -> list[Entry]:
     ids = list(ids)
     if not ids:
         return list(lock.entries)
-    out = []
+    out: list[Entry] = []
     for i in ids:
         found = [e for e in lock.entries if i in (e.id, e.label)]
         if not found:

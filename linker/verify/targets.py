@@ -31,7 +31,7 @@ def judge_hash(path: str, etag: str, res: Digest | OSError, roots: Roots) -> tup
         return NOT_REGULAR, path, not_regular_detail(path, res.what)
     if isinstance(res, OSError):
         return CORRUPT, real, f"corrupt blob {real}: could not be read: {res.strerror or res}"
-    got = res.sha256 if etag_kind(etag) == "sha256" else res.sha1
+    got = (res.sha256 if etag_kind(etag) == "sha256" else res.sha1) or ""
     if got == etag:
         return None
     if not resolves_inside(real, roots):
