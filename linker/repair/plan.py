@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +26,10 @@ from typing import Any
 from ..hfcache import (
     CacheRepo,
     blob_matches,
-    blob_rel,
     incomplete_etag,
     link_etag,
     quarantine_path,
-    repo_folders,
     snapshot_link_target,
-    store_payloads_for,
     tmp_etag,
 )
 from ..lockfile import Entry, Lockfile
@@ -58,9 +54,10 @@ from ..problems import (
     WRONG_BLOB,
     Finding,
 )
-from ..roots import Roots, managed_roots, resolves_inside
+from ..roots import managed_roots, resolves_inside
 from ..sync.diff import fetch_command
 from ..verify.local import ProgressFactory, VerifyReport, pinned_files, verify
+from .sources import local_copies, same_device
 
 # Fix kinds, in the order they are applied.
 RECOVER = "recover-journal"
@@ -411,7 +408,7 @@ def _plan_restore(
     """A restore of `g/blobs/<etag>` from the first local copy whose content hashes to `etag`, or None."""
     target = g.blob(etag)
     roots = managed_roots(plan.view, plan.global_cache)
-    for source in _candidates(plan.global_cache, v, etag, roots):
+    for source in local_copies(plan.global_cache, v, etag, roots):
         ident = _ident(source)
         if ident is None or ident in bad:
             continue
@@ -423,7 +420,7 @@ def _plan_restore(
         if not blob_matches(source, etag):
             bad.add(ident)
             continue
-        mode = "hardlink" if _same_dev(source, target) else "copy"
+        mode = "hardlink" if same_device(source, target) else "copy"
         fix = Fix(
             RESTORE,
             entry.label,
@@ -438,40 +435,3 @@ def _plan_restore(
         plan.fixes.append(fix)
         return fix
     return None
-
-
-def _same_dev(a: str, b: Path) -> bool:
-    cur = b
-    while not cur.exists() and cur.parent != cur:
-        cur = cur.parent
-    try:
-        return os.stat(a).st_dev == os.stat(cur).st_dev
-    except OSError:
-        return False
-
-
-def _candidates(global_cache: Path, v: CacheRepo, etag: str, roots: Roots) -> Iterable[str]:
-    """Real files that may hold blob `etag`: the view's own hardlink or copy, any repo of the global cache,
-    the shared blob store; never a file outside them. Each is hash-verified by the caller before it is trusted."""
-    seen: set[str] = set()
-
-    def fresh(p: str) -> bool:
-        if p in seen or not resolves_inside(p, roots):
-            return False
-        seen.add(p)
-        return True
-
-    vb = v.blob(etag)
-    try:
-        if stat.S_ISREG(os.lstat(vb).st_mode) and fresh(str(vb)):
-            yield str(vb)
-    except OSError:
-        pass
-    for _type, _id, folder in repo_folders(global_cache):
-        p = folder / blob_rel(etag)
-        if os.path.exists(p) and fresh(real := os.path.realpath(p)):
-            yield real
-    for payload in store_payloads_for(global_cache, etag):
-        real = os.path.realpath(payload)
-        if fresh(real):
-            yield real
