@@ -143,6 +143,23 @@ def test_a_global_blob_link_to_a_device_or_fifo_without_a_copy_is_reported_exit_
     assert blob.is_symlink()
 
 
+def test_a_ref_or_tree_listing_that_is_a_fifo_is_not_a_hang(project, tmp_path) -> None:
+    synced(project, lock_files=False)
+    ref = view_repo(project) / "refs" / "main"
+    ref.unlink()
+    os.mkfifo(ref)
+    for repo in (view_repo(project), project.global_cache / view_repo(project).name):
+        tree = repo / "trees" / f"{REV}.json"  # read when the lock lists no files
+        tree.parent.mkdir(exist_ok=True)
+        tree.unlink(missing_ok=True)
+        os.mkfifo(tree)
+    code, doc = run_json(project, "verify", timeout=SHORT)
+    assert code == 1 and ("bad-ref", "refs/main") in kinds(doc)
+    code, doc = run_json(project, "repair", "--offline", timeout=SHORT)
+    assert code == 0, json.dumps(doc, indent=1)[-4000:]
+    assert ref.read_text() == REV
+
+
 def test_hash_file_refuses_a_fifo_instead_of_blocking(tmp_path) -> None:
     """The one hashing function sync, migrate, verify and repair share never opens a FIFO for a blocking read."""
     fifo = tmp_path / "blob.fifo"

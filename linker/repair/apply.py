@@ -320,6 +320,8 @@ def _maybe_lock(lock: str) -> Any:
 
 def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
     """Put a verified copy of blob `etag` at `target` (replacing a dangling link): hardlink, else copy + hash."""
+    if not stat.S_ISREG(os.stat(source).st_mode):  # swapped since it was hashed: a copy of a device never ends
+        raise OSError(f"{source} is no longer a regular file")
     if mode == "hardlink":
         try:
             atomic_hardlink(source, target)
