@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import LinkerError
+from .errors import EXIT_USAGE, FilesystemError, LinkerError
 
 Roots = tuple[str, ...]
 
@@ -47,3 +47,16 @@ def ensure_inside(path: str | os.PathLike[str], roots: Iterable[str | os.PathLik
             f"refused to {what} {path}: it is outside the view and the global cache ({real})",
             hint="linker only changes files inside " + ", ".join(reals),
         )
+
+
+def check_usable(view: Path, global_cache: Path) -> None:
+    """Fail early, in one line (exit 2: they come from the configuration), when the view or the global cache
+    cannot even be looked at (a parent that is a file, a name too long, a loop). Absent is fine."""
+    for what, path in (("the global cache", global_cache), ("the view", view)):
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            hint = "point HF_HUB_CACHE (or HF_HOME) at a folder" if path == global_cache else "fix cache_dir"
+            raise FilesystemError(path, exc, what=what, exit_code=EXIT_USAGE, hint=hint) from exc

@@ -208,3 +208,15 @@ def test_a_file_where_the_view_needs_a_folder_is_reported_not_an_internal_error(
     r = project.linker("repair", "--offline")
     assert r.returncode == 1 and r.stdout == "", r.stdout + r.stderr
     assert r.stderr.strip() == f"error: cannot create the view {project.view}: File exists"
+
+
+def test_a_global_cache_path_that_cannot_be_looked_at_is_one_line_exit_2(project, tmp_path) -> None:
+    synced(project)
+    project.global_cache = tmp_path / ("x" * 300) / "hub"  # ENAMETOOLONG: every stat of it fails
+    for args in (["verify"], ["verify", "--full"], ["repair"], ["repair", "--dry-run"]):
+        r = project.linker(*args)
+        assert r.returncode == 2 and "internal error" not in r.stderr, (args, r.stdout + r.stderr)
+        assert r.stderr.startswith(f"error: the global cache {project.global_cache}: File name too long"), r.stderr
+    code, doc = run_json(project, "doctor")
+    check = next(c for c in doc["checks"] if c["name"] == "global-cache")
+    assert code == 1 and check["status"] == "fail" and "File name too long" in check["summary"]

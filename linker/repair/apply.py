@@ -21,7 +21,7 @@ from ..hfcache import BLOBS, blob_matches, offline_mode
 from ..lockfile import Lockfile
 from ..plan import MISSING
 from ..problems import Finding
-from ..roots import Roots, ensure_inside, managed_roots
+from ..roots import Roots, check_usable, ensure_inside, managed_roots
 from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
@@ -108,6 +108,7 @@ def repair(
 ) -> RepairResult:
     """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
     online = not offline and not offline_mode()
+    check_usable(lock.view, global_cache)
     if dry_run:
         plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
         return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])

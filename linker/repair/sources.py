@@ -14,7 +14,7 @@ from ..roots import Roots, resolves_inside
 
 def same_device(a: str, b: Path) -> bool:
     cur = b
-    while not cur.exists() and cur.parent != cur:
+    while not os.path.exists(cur) and cur.parent != cur:
         cur = cur.parent
     try:
         return os.stat(a).st_dev == os.stat(cur).st_dev

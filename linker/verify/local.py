@@ -60,7 +60,7 @@ from ..problems import (
     WRONG_BLOB,
     Finding,
 )
-from ..roots import managed_roots, resolves_inside
+from ..roots import check_usable, managed_roots, resolves_inside
 from ..sync.diff import SyncOptions, entry_spec, fetch_command
 from ..sync.manifest import RepoRecord, load_manifest
 from .targets import global_not_regular, judge_hash, not_regular_detail, outside_detail
@@ -225,6 +225,7 @@ def verify(
     """
     start = time.perf_counter()
     view = lock.view
+    check_usable(view, global_cache)
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: dict[tuple[int, int], _Hashable] = {}
@@ -526,7 +527,7 @@ def _journal_findings(global_cache: Path) -> list[Finding]:
     from .. import hfcache
 
     journal_dir = getattr(hfcache, "migrate_journal_dir", None)
-    if journal_dir is not None and not journal_dir(global_cache).is_dir():
+    if journal_dir is not None and not os.path.isdir(journal_dir(global_cache)):
         return []  # the common case costs one stat, not an import of the migrate package
     try:
         from ..migrate import journal  # type: ignore[attr-defined]
