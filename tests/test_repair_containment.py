@@ -73,6 +73,7 @@ def test_a_global_blob_link_to_a_file_outside_is_reported_then_replaced_by_a_goo
     # no good copy on this machine, offline: reported, nothing moved
     code, doc = run_json(project, "repair", "--offline")
     assert code == 1 and doc["unfixable"]
+    assert [p["path"] for p in doc["found"] if p["kind"] == "outside-caches"] == ["model.safetensors"]  # once
     assert not [f for f in doc["fixes"] if f["kind"] in ("quarantine", "drop-name")]
     assert_untouched(notes, data, mtime)
     assert blob.is_symlink() and os.readlink(blob) == str(notes)
@@ -83,6 +84,20 @@ def test_a_global_blob_link_to_a_file_outside_is_reported_then_replaced_by_a_goo
     assert_untouched(notes, data, mtime)
     assert not blob.is_symlink() and os.path.samefile(blob, fork.blob_path(REV, "model.safetensors"))
     assert run_json(project, "verify", "--full")[0] == 0
+
+
+def test_copy_view_a_global_blob_link_to_a_file_outside_is_restored_from_the_view(project) -> None:
+    info, files = synced(project, link_mode="copy")
+    notes, data, mtime = notes_file()
+    blob = info.blob_path(REV, "vocab.txt")
+    blob.unlink()
+    blob.symlink_to(notes)
+    code, doc = run_json(project, "repair", "--offline")
+    assert code == 0, json.dumps(doc, indent=1)[-4000:]
+    assert [p["scope"] for p in doc["found"] if p["kind"] == "outside-caches"] == ["global"]
+    assert [f["kind"] for f in doc["fixes"] if f["kind"] in ("quarantine", "restore-blob")] == ["restore-blob"]
+    assert_untouched(notes, data, mtime)
+    assert not blob.is_symlink() and blob.read_bytes() == files["vocab.txt"]
 
 
 def test_online_the_link_to_a_file_outside_is_dropped_then_the_blob_fetched(project, hub_store, hub_env) -> None:

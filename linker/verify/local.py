@@ -560,17 +560,17 @@ def _collect_global_blobs(
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(view, entry.id, entry.type)
     files, _ = pinned_files(entry, g, v)
+    known = {f.path for f in out if f.repo == entry.label and f.kind in (NOT_REGULAR, OUTSIDE)}  # said once
     for path, pf in files.items():
         etag = pf.etag or g.blob_of(entry.revision, path)
-        if not etag:
+        if not etag or path in known:
             continue
         try:
             st = os.stat(g.blob(etag))
         except OSError:
             continue
         if not S_ISREG(st.st_mode):
-            if not any(f.kind == NOT_REGULAR and f.repo == entry.label and f.path == path for f in out):
-                out.append(global_not_regular(entry.label, entry.revision, path, str(g.blob(etag)), etag, st.st_mode))
+            out.append(global_not_regular(entry.label, entry.revision, path, str(g.blob(etag)), etag, st.st_mode))
             continue
         item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(str(g.blob(etag)), etag, st.st_size))
         item.uses.append((entry, path, GLOBAL))
