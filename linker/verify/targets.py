@@ -26,21 +26,19 @@ def outside_detail(real: str, why: str) -> str:
 def judge_hash(path: str, etag: str, res: Digest | OSError, roots: Roots) -> tuple[str, str, str] | None:
     """(kind, where, detail) of a hashed blob that is wrong, None when it is sound. `where` is what repair acts
     on: the corrupt file itself inside the caches, else the link (`path`) that leads out of them."""
-    real = os.path.realpath(path)
     if isinstance(res, NotRegularFile):  # swapped in after the check: refused without a read
         return NOT_REGULAR, path, not_regular_detail(path, res.what)
     if isinstance(res, OSError):
-        return CORRUPT, real, f"corrupt blob {real}: could not be read: {res.strerror or res}"
-    got = (res.sha256 if etag_kind(etag) == "sha256" else res.sha1) or ""
-    if got == etag:
-        return None
+        why = f"could not be read: {res.strerror or res}"
+    else:
+        got = (res.sha256 if etag_kind(etag) == "sha256" else res.sha1) or ""
+        if got == etag:
+            return None
+        why = f"content hashes to {got[:16]}…, not its name {etag[:16]}… ({res.size} bytes)"
+    real = os.path.realpath(path)
     if not resolves_inside(real, roots):
-        return OUTSIDE, path, outside_detail(real, "does not hash to its blob")
-    return (
-        CORRUPT,
-        real,
-        f"corrupt blob {real}: content hashes to {got[:16]}…, not its name {etag[:16]}… ({res.size} bytes)",
-    )
+        return OUTSIDE, path, outside_detail(real, "does not hash to its blob" if isinstance(res, Digest) else why)
+    return CORRUPT, real, f"corrupt blob {real}: {why}"
 
 
 def global_not_regular(label: str, revision: str, path: str, blob: str, etag: str, mode: int) -> Finding:
