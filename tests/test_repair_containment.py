@@ -235,3 +235,21 @@ def test_a_global_cache_path_that_cannot_be_looked_at_is_one_line_exit_2(project
     code, doc = run_json(project, "doctor")
     check = next(c for c in doc["checks"] if c["name"] == "global-cache")
     assert code == 1 and check["status"] == "fail" and "File name too long" in check["summary"]
+
+
+def test_the_executor_refuses_to_replace_a_blob_whose_folder_leads_out_of_the_caches(project) -> None:
+    """`blobs/` moved to another disk by hand: real paths are outside the caches, so repair changes nothing there
+    and says why, even with a good copy at hand."""
+    info, files = synced(project)
+    build_repo(project.global_cache, "someone/fork", {REV: files}, refs={"main": REV})
+    elsewhere = Path(os.environ["HOME"]) / "bigdisk-blobs"
+    shutil.move(info.repo_folder / "blobs", elsewhere)
+    (info.repo_folder / "blobs").symlink_to(elsewhere)
+    victim = elsewhere / info.etag(REV, "config.json")
+    victim.write_bytes(b"rotten")
+    before = sorted((p.name, p.read_bytes()) for p in elsewhere.iterdir())
+    code, doc = run_json(project, "repair", "--offline")
+    assert code == 1
+    refused = [o for o in doc["fixes"] if o["status"] == "failed" and "refused to replace" in o["detail"]]
+    assert [o["kind"] for o in refused] == ["restore-blob"] and str(victim) in refused[0]["detail"]
+    assert sorted((p.name, p.read_bytes()) for p in elsewhere.iterdir()) == before
