@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,14 +124,25 @@ def _global_cache(global_cache: Path, source: str) -> Check:
             f"{global_cache}, chosen by {chosen}; HUGGINGFACE_HUB_CACHE is set to another folder and ignored",
             fix="unset HUGGINGFACE_HUB_CACHE",
         )
-    if global_cache.exists() and not global_cache.is_dir():
+    try:
+        is_dir = stat.S_ISDIR(os.stat(global_cache).st_mode)
+    except FileNotFoundError:
+        is_dir = False
+    except OSError as exc:  # a parent that is a file, a name too long, a loop: nothing can use it
+        return Check(
+            "global-cache",
+            FAIL,
+            f"{global_cache} (chosen by {chosen}) cannot be used: {exc.strerror}",
+            fix="point HF_HUB_CACHE at a folder",
+        )
+    if os.path.lexists(global_cache) and not is_dir:
         return Check(
             "global-cache",
             FAIL,
             f"{global_cache} (chosen by {chosen}) is not a folder",
             fix="point HF_HUB_CACHE at a folder",
         )
-    state = "" if global_cache.is_dir() else " (does not exist yet: created by the first download)"
+    state = "" if is_dir else " (does not exist yet: created by the first download)"
     return Check("global-cache", INFO, f"{global_cache}, chosen by {chosen}{state}")
 
 
@@ -178,7 +190,7 @@ def _token() -> list[Check]:
         return [Check("token", INFO, "HUGGING_FACE_HUB_TOKEN is set (legacy name; its value is never shown)")]
     home = Path(os.path.expanduser(os.path.expandvars(env.get("HF_HOME") or "~/.cache/huggingface")))
     token_file = Path(env["HF_TOKEN_PATH"]) if env.get("HF_TOKEN_PATH") else home / "token"
-    if token_file.is_file():
+    if os.path.isfile(token_file):
         return [Check("token", INFO, f"HF_TOKEN is not set; a saved token ({token_file}) is used")]
     return [Check("token", INFO, "HF_TOKEN is not set and no token is saved: private and gated repos are out of reach")]
 
@@ -216,7 +228,7 @@ def _library_caches(global_cache: Path, lock: Lockfile | None) -> list[Check]:
 
 
 def _existing(path: Path) -> Path:
-    while not path.exists() and path.parent != path:
+    while not os.path.exists(path) and path.parent != path:
         path = path.parent
     return path
 
@@ -234,7 +246,7 @@ def _permissions(global_cache: Path, lock: Lockfile | None) -> list[Check]:
             )
         )
     elif not os.access(g, os.W_OK | os.X_OK) or (
-        (global_cache / ".locks").is_dir() and not os.access(global_cache / ".locks", os.W_OK | os.X_OK)
+        os.path.isdir(global_cache / ".locks") and not os.access(global_cache / ".locks", os.W_OK | os.X_OK)
     ):
         out.append(
             Check(
@@ -377,7 +389,7 @@ def _links(global_cache: Path, lock: Lockfile) -> list[Check]:
 def _hardlinks_work(global_cache: Path, view_dir: Path) -> bool:
     """Try a real hardlink from the global cache into the view's folder (probe files are removed again)."""
     locks = global_cache / ".locks"
-    if not locks.is_dir() or not os.access(locks, os.W_OK) or not os.access(view_dir, os.W_OK):
+    if not os.path.isdir(locks) or not os.access(locks, os.W_OK) or not os.access(view_dir, os.W_OK):
         return True  # cannot probe without writing elsewhere: same filesystem is the best we know
     tag = uuid.uuid4().hex[:8]
     src, dst = locks / f".linker-doctor-{tag}", view_dir / f".linker-doctor-{tag}"
@@ -401,7 +413,7 @@ def _shadowing(lock: Lockfile, cwd: Path) -> list[Check]:
             continue
         for base in sorted(bases):
             folder = base / entry.id
-            if folder.is_dir():
+            if os.path.isdir(folder):
                 out.append(
                     Check(
                         "shadowing",

@@ -7,8 +7,10 @@ names), "sha1" (git blob ids, `sha1(b"blob <size>\\0" + content)`) or "both" (on
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -30,13 +32,55 @@ class Digest:
         return value
 
 
+class NotRegularFile(OSError):
+    """`hash_file` opens regular files only: a device (/dev/zero never ends), a FIFO (blocks), a socket or a
+    folder is refused with this error (`what` says which)."""
+
+    def __init__(self, path: str | os.PathLike[str], mode: int) -> None:
+        self.what = file_type(mode)
+        super().__init__(errno.EINVAL, f"not a regular file but a {self.what}", os.fspath(path))
+
+
+def file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISREG, "regular file"),
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISLNK, "symlink"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def open_regular(path: str | os.PathLike[str]) -> int:
+    """Open `path` (links followed) for reading, only if it is a regular file: checked before the open, and again
+    on the open descriptor (a FIFO swapped in between is opened non-blocking, so the open cannot hang)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(path, st.st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, st.st_mode)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def hash_file(
     path: str | os.PathLike[str], kind: str = "sha256", on_bytes: Callable[[int], None] | None = None
 ) -> Digest:
-    """Stream one file through sha256 and/or the git blob sha1. Does not follow a final symlink unless the
-    caller passes a resolved path (callers check links before hashing)."""
+    """Stream one regular file through sha256 and/or the git blob sha1 (links followed: callers check links
+    before hashing). Anything but a regular file raises `NotRegularFile` without being read."""
     want256, want1 = kind in ("sha256", "both"), kind in ("sha1", "both")
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path), "rb") as f:
         size = os.fstat(f.fileno()).st_size
         h256 = hashlib.sha256() if want256 else None
         h1 = hashlib.sha1(b"blob %d\0" % size) if want1 else None

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import warn_once
 from .fsutil import atomic_write_text
-from .hashpool import hash_file
+from .hashpool import hash_file, open_regular
 
 REPO_TYPES = ("model", "dataset", "space")
 SHA40 = re.compile(r"[0-9a-f]{40}")
@@ -338,20 +338,22 @@ class CacheRepo:
 
 
 def read_ref(path: Path) -> str | None:
-    try:
-        return path.read_text()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+    return read_small(str(path))
 
 
 def read_small(path: str) -> str | None:
-    """Read a small text file (a ref) with raw os calls: the no-op sync reads one per entry."""
+    """Read a small text file (a ref) with raw os calls: the no-op sync reads one per entry. None when it is
+    missing, unreadable or not a regular file (opened non-blocking, so a FIFO cannot hang the read)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
         return os.read(fd, 4096).decode(errors="replace")
+    except OSError:
+        return None
     finally:
         os.close(fd)
 
@@ -366,9 +368,10 @@ def write_ref(path: Path, revision: str) -> None:
 
 
 def read_tree(path: Path) -> dict[str, TreeFile] | None:
-    """Parse `trees/<sha>.json` (format_version 1); None when absent or unreadable."""
+    """Parse `trees/<sha>.json` (format_version 1); None when absent, unreadable or not a regular file."""
     try:
-        data = json.loads(path.read_bytes())
+        with os.fdopen(open_regular(path), "rb") as f:
+            data = json.loads(f.read())
         files = data["files"] if data.get("format_version") == 1 else None
         if not isinstance(files, dict):
             return None

@@ -26,6 +26,8 @@ STALE_NO_EXIST = "stale-no-exist"  # a `.no_exist` marker shadows a file that ex
 LEFTOVER = "leftover"  # `*.incomplete` or `*.linker-tmp` from an interrupted run
 JOURNAL = "migrate-journal"  # an interrupted `linker migrate`
 QUARANTINED = "quarantined"  # a corrupt blob repair moved aside: inspect it, then delete it
+NOT_REGULAR = "not-regular-file"  # a pinned file resolves to a device, a FIFO, a socket or a folder: never opened
+OUTSIDE = "outside-caches"  # a link resolves to a wrong file outside the view and the global cache: left alone
 UNFIXABLE = "unfixable"  # what repair tried and could not do (repair's report only)
 
 ERROR, WARNING = "error", "warning"
@@ -45,6 +47,8 @@ REPAIRS: dict[str, str] = {
     STALE_NO_EXIST: "remove the marker",
     LEFTOVER: "remove it when no download holds its blob lock",
     JOURNAL: "resume or roll back the migrate",
+    NOT_REGULAR: "relink to a verified copy of the blob (or fetch it); the device or FIFO is never opened or moved",
+    OUTSIDE: "relink to a verified copy of the blob (or fetch it); the file outside is never moved or changed",
     MISSING: "fetch it when online; else report the command that does",
     MISMATCH: "report: the lock and the global cache disagree (`linker lock`)",
 }

@@ -47,8 +47,8 @@ def view_repo(project: Any, repo_id: str = REPO) -> Path:
     return project.view / repo_folder_name(repo_id)
 
 
-def run_json(project: Any, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
-    r = project.linker(*args, "--json", env=env)
+def run_json(project: Any, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> tuple[int, dict]:
+    r = project.linker(*args, "--json", env=env, timeout=timeout)
     try:
         doc = json.loads(r.stdout)
     except json.JSONDecodeError as exc:  # pragma: no cover - a failure message worth reading

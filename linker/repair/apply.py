@@ -1,30 +1,32 @@
 """`repair` as a library call: under the project lock, recover interrupted migrates, plan, apply each fix, then
 verify again. Every write is atomic; blob writes into the global cache hold huggingface_hub's own blob lock; a
 corrupt blob is moved aside, never deleted; nothing is removed that is not restorable (markers, leftovers of
-interrupted runs, links, a second hardlink name of a quarantined file)."""
+interrupted runs, links, a second hardlink name of a quarantined file). Every step that changes the disk first
+passes `roots.ensure_inside`: nothing outside the view and the global cache is ever moved, renamed or deleted."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, HubError, LinkerError, LockTimeout
+from ..errors import ConfigError, FilesystemError, HubError, LinkerError, LockTimeout, fs_boundary
 from ..filelocks import blob_lock, view_lock
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
 from ..hfcache import BLOBS, blob_matches, offline_mode
 from ..lockfile import Lockfile
 from ..plan import MISSING
 from ..problems import Finding
+from ..roots import Roots, check_usable, ensure_inside, managed_roots
 from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
 from .plan import (
+    DROP_LINK,
     DROP_NAME,
     FETCH,
     GLOBAL_LINK,
@@ -106,10 +108,12 @@ def repair(
 ) -> RepairResult:
     """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
     online = not offline and not offline_mode()
+    check_usable(lock.view, global_cache)
     if dry_run:
         plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
         return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])
-    lock.view.mkdir(parents=True, exist_ok=True)
+    with fs_boundary(lock.view, "cannot create the view"):
+        lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         recovered = _recover_journals(global_cache)
         plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
@@ -138,7 +142,11 @@ def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
 
 
 def _mode_on_disk(lock: Lockfile) -> str | None:
-    for folder in sorted(os.listdir(lock.view)) if lock.view.is_dir() else []:
+    try:
+        folders = sorted(os.listdir(lock.view)) if lock.view.is_dir() else []
+    except OSError:
+        return None
+    for folder in folders:
         try:
             with os.scandir(lock.view / folder / BLOBS) as it:
                 for e in it:
@@ -154,6 +162,7 @@ def _mode_on_disk(lock: Lockfile) -> str | None:
 
 def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callable[[str], None] | None) -> None:
     moved: dict[str, str] = {}  # quarantined path -> where it went
+    roots = managed_roots(lock.view, global_cache)
     relink = False
     unreachable = ""
     for fix in result.plan.ordered():
@@ -165,6 +174,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
             result.unfixable.append(_fetch_problem(lock, fix, unreachable))
             continue
         try:
+            _guard(fix, roots)
             status, detail = _apply_one(fix, lock, global_cache, moved)
         except LinkerError as exc:
             status, detail = FAILED, exc.render()
@@ -176,7 +186,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
                     result.hub_trouble = True
                 result.unfixable.append(_fetch_problem(lock, fix, detail))
         except OSError as exc:
-            status, detail = FAILED, f"{exc.strerror or exc} ({exc.filename or fix.path})"
+            status, detail = FAILED, FilesystemError(exc.filename or fix.path, exc).render()
         result.outcomes.append(Outcome(fix, status, detail))
         if log:
             log(f"  {status}: {fix.describe()}" + (f" ({detail})" if detail else ""))
@@ -189,6 +199,28 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
             log(f"  {status}: relinked the view ({result.link_mode})" + (f": {detail}" if detail else ""))
     else:
         result.link_mode = _link_mode(lock, global_cache)[0]
+
+
+#: what each step does to `fix.path` (for the refusal message); QUARANTINE also creates `fix.target`
+_VERBS = {
+    REMOVE_MARKER: "remove",
+    REMOVE_LEFTOVER: "remove",
+    QUARANTINE: "quarantine",
+    DROP_NAME: "remove",
+    DROP_LINK: "remove",
+    RESTORE: "replace",
+    GLOBAL_LINK: "replace",
+}
+
+
+def _guard(fix: Fix, roots: Roots) -> None:
+    """The one check before any step changes the disk: the entry it moves, renames, replaces or deletes (and a
+    quarantine's destination) lies inside the view or the global cache. A link inside may be replaced; what it
+    points at is never touched. Raises `OutsideError`."""
+    if fix.path:
+        ensure_inside(fix.path, roots, _VERBS.get(fix.kind, "change"))
+    if fix.kind == QUARANTINE:
+        ensure_inside(fix.target, roots, "quarantine into")
 
 
 def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, str]) -> tuple[str, str]:
@@ -210,11 +242,13 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         return DONE, ""
     if fix.kind == QUARANTINE:
         with _maybe_lock(fix.lock):
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                return SKIPPED, "not a regular file (left alone)"
             dest = Path(fix.target)
             dest.parent.mkdir(parents=True, exist_ok=True)
             if os.path.lexists(dest):
                 raise OSError(f"{dest} exists already")
-            shutil.move(fix.path, dest)  # a rename within one filesystem
+            os.rename(path, dest)  # within one repo folder: never a copy (a copy of a device never ends)
             fsync_dir(dest.parent)
         moved[fix.path] = str(dest)
         return DONE, ""
@@ -226,6 +260,12 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino):
             return SKIPPED, "not the same file as the quarantined one"
         os.unlink(path)
+        return DONE, ""
+    if fix.kind == DROP_LINK:
+        with _maybe_lock(fix.lock):
+            if not os.path.islink(path):
+                return SKIPPED, "not a link any more"
+            os.unlink(path)  # the link only: its target is left alone
         return DONE, ""
     if fix.kind == RESTORE:
         with _maybe_lock(fix.lock):
@@ -281,6 +321,8 @@ def _maybe_lock(lock: str) -> Any:
 
 def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
     """Put a verified copy of blob `etag` at `target` (replacing a dangling link): hardlink, else copy + hash."""
+    if not stat.S_ISREG(os.stat(source).st_mode):  # swapped since it was hashed: a copy of a device never ends
+        raise OSError(f"{source} is no longer a regular file")
     if mode == "hardlink":
         try:
             atomic_hardlink(source, target)
@@ -297,7 +339,11 @@ def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
     from ..sync import sync_locked
 
     mode, notice = _link_mode(lock, global_cache)
-    result = sync_locked(lock, global_cache, link_mode=mode, offline=True)
+    try:
+        result = sync_locked(lock, global_cache, link_mode=mode, offline=True)
+    except (OSError, LinkerError) as exc:  # e.g. a file where the view needs a folder: reported, verify follows
+        err = exc if isinstance(exc, LinkerError) else FilesystemError(exc.filename or lock.view, exc)
+        return mode, FAILED, err.render().replace("\n", " ")
     plan = result.plan
     notes = ([notice] if notice else []) + result.warnings + [p.describe().replace("\n", " ") for p in plan.problems]
     return mode, (FAILED if plan.problems else DONE), "; ".join(notes)

@@ -5,7 +5,8 @@ the order the executor (linker/repair/apply.py) applies them:
 
 1. finish or roll back interrupted `linker migrate` runs;
 2. remove stale `.no_exist` markers and leftovers of interrupted runs;
-3. quarantine corrupt blobs (moved aside, never deleted);
+3. quarantine corrupt blobs (moved aside, never deleted) inside the caches; a link that leads to a device, a
+   FIFO or a wrong file outside the caches is replaced (steps 4-7) and what it points at is left alone;
 4. restore missing or quarantined global blobs from a verified copy the machine already has (another repo of the
    global cache, the shared blob store, the view's own hardlinks or copies): content-addressed by etag;
 5. rewrite global snapshot links that are missing, absolute or CWD-relative (hub 0.13) as relative links;
@@ -18,7 +19,6 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,10 @@ from typing import Any
 from ..hfcache import (
     CacheRepo,
     blob_matches,
-    blob_rel,
     incomplete_etag,
     link_etag,
     quarantine_path,
-    repo_folders,
     snapshot_link_target,
-    store_payloads_for,
     tmp_etag,
 )
 from ..lockfile import Entry, Lockfile
@@ -46,7 +43,9 @@ from ..problems import (
     LEFTOVER,
     LINK_FORM,
     MISSING_FILE,
+    NOT_REGULAR,
     NOT_SYNCED,
+    OUTSIDE,
     PROJECT_REF,
     SIZE,
     STALE_NO_EXIST,
@@ -55,8 +54,10 @@ from ..problems import (
     WRONG_BLOB,
     Finding,
 )
+from ..roots import managed_roots, resolves_inside
 from ..sync.diff import fetch_command
 from ..verify.local import ProgressFactory, VerifyReport, pinned_files, verify
+from .sources import local_copies, same_device
 
 # Fix kinds, in the order they are applied.
 RECOVER = "recover-journal"
@@ -64,14 +65,16 @@ REMOVE_MARKER = "remove-marker"
 REMOVE_LEFTOVER = "remove-leftover"
 QUARANTINE = "quarantine"
 DROP_NAME = "drop-name"  # another hardlink name of a quarantined blob: its data stays in quarantine
+DROP_LINK = "drop-link"  # a global blob link to a device, a FIFO or a file outside, before a fetch replaces it
 RESTORE = "restore-blob"
 GLOBAL_LINK = "global-link"
 FETCH = "fetch"
 RELINK = "relink-view"
-ORDER = (RECOVER, REMOVE_MARKER, REMOVE_LEFTOVER, QUARANTINE, DROP_NAME, RESTORE, GLOBAL_LINK, FETCH, RELINK)
+ORDER = (RECOVER, REMOVE_MARKER, REMOVE_LEFTOVER, QUARANTINE, DROP_NAME, DROP_LINK, RESTORE, GLOBAL_LINK, FETCH, RELINK)
 
 #: view findings the final relink (sync) fixes
 VIEW_KINDS = {NOT_SYNCED, MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, BAD_REF, PROJECT_REF, SIZE, CORRUPT}
+VIEW_KINDS |= {NOT_REGULAR, OUTSIDE}
 #: leftovers in the global cache other than blob temp files are removed only when this old (another process may
 #: be about to rename them)
 LEFTOVER_MIN_AGE = 600.0
@@ -99,6 +102,8 @@ class Fix(Action):
             return f"quarantine the corrupt blob {self.path} -> {self.target}"
         if k == DROP_NAME:
             return f"drop {self.path}, a second name of that corrupt blob (its data stays in quarantine)"
+        if k == DROP_LINK:
+            return f"drop the link {self.path} -> {self.target} ({self.reason}; its target is left alone)"
         if k == RESTORE:
             return f"restore {self.path} from {self.target} ({self.mode}; hash verified)"
         if k == GLOBAL_LINK:
@@ -195,6 +200,11 @@ def plan_repair(
             continue
         quarantined.add(ident)
         _plan_quarantine(plan, entry, f, ident, global_cache, stamp)
+    # ...and what a link leads to outside the caches, or a device or a FIFO: never opened, never moved; the links
+    # to it are replaced below from a verified copy (or a fetch)
+    for f in findings:
+        if f.kind in (NOT_REGULAR, OUTSIDE) and (ident := _ident(f.where)) is not None:
+            bad.add(ident)
 
     # 4-6. every pinned file's blob and snapshot link in the global cache
     fetch: dict[str, list[str] | None] = {}
@@ -273,6 +283,10 @@ def _plan_quarantine(
             names.append((path, repo))
     if not names:  # the file is elsewhere (the view resolves through an unexpected link): move it by its own name
         names.append((f.where, g if f.scope == GLOBAL else v))
+    roots = managed_roots(plan.view, global_cache)
+    names = [(n, r) for n, r in names if resolves_inside(n, roots)]
+    if not names:  # outside the caches: left alone; the links to it are replaced (it is in `bad`)
+        return
     first, repo = names[0]
     dest = quarantine_path(repo.path, f.etag, stamp)
     lock = str(g.lock_path(f.etag)) if repo is g else ""
@@ -309,10 +323,20 @@ def _plan_global_entry(
         if os.path.lexists(gp) and not os.path.islink(gp):
             continue  # a cache written without symlinks: the snapshot file is the data; never touch it
         gblob = g.blob(etag)
-        ident = _ident(gblob)
-        if ident is None or ident in bad or (pf.size is not None and os.stat(gblob).st_size != pf.size):
+        try:
+            gst: os.stat_result | None = os.stat(gblob)
+        except OSError:
+            gst = None
+        if (
+            gst is None
+            or (gst.st_dev, gst.st_ino) in bad
+            or not stat.S_ISREG(gst.st_mode)
+            or (pf.size is not None and gst.st_size != pf.size)
+        ):
             if etag not in restored:
                 restored[etag] = _plan_restore(plan, entry, g, v, etag, pf.size, bad)
+                if restored[etag] is None and gst is not None and plan.online and os.path.islink(gblob):
+                    _plan_drop_link(plan, entry.label, g, etag)
             if restored[etag] is None:
                 _want_fetch(fetch, entry.label, path)
                 continue
@@ -347,6 +371,25 @@ def _plan_global_entry(
         )
 
 
+def _plan_drop_link(plan: RepairPlan, label: str, g: CacheRepo, etag: str) -> None:
+    """Before a fetch: huggingface_hub takes an existing blob link for the blob, so the bad link goes first."""
+    link = g.blob(etag)
+    reason = "it leads to a bad copy"
+    plan.fixes.append(
+        Fix(
+            DROP_LINK,
+            label,
+            g.folder,
+            str(link),
+            target=os.readlink(link),
+            etag=etag,
+            reason=reason,
+            lock=str(g.lock_path(etag)),
+            finding=OUTSIDE,
+        )
+    )
+
+
 def _want_fetch(fetch: dict[str, list[str] | None], label: str, path: str) -> None:
     if label in fetch and fetch[label] is None:
         return
@@ -364,7 +407,8 @@ def _plan_restore(
 ) -> Fix | None:
     """A restore of `g/blobs/<etag>` from the first local copy whose content hashes to `etag`, or None."""
     target = g.blob(etag)
-    for source in _candidates(plan.global_cache, v, etag):
+    roots = managed_roots(plan.view, plan.global_cache)
+    for source in local_copies(plan.global_cache, v, etag, roots):
         ident = _ident(source)
         if ident is None or ident in bad:
             continue
@@ -376,7 +420,7 @@ def _plan_restore(
         if not blob_matches(source, etag):
             bad.add(ident)
             continue
-        mode = "hardlink" if _same_dev(source, target) else "copy"
+        mode = "hardlink" if same_device(source, target) else "copy"
         fix = Fix(
             RESTORE,
             entry.label,
@@ -391,40 +435,3 @@ def _plan_restore(
         plan.fixes.append(fix)
         return fix
     return None
-
-
-def _same_dev(a: str, b: Path) -> bool:
-    cur = b
-    while not cur.exists() and cur.parent != cur:
-        cur = cur.parent
-    try:
-        return os.stat(a).st_dev == os.stat(cur).st_dev
-    except OSError:
-        return False
-
-
-def _candidates(global_cache: Path, v: CacheRepo, etag: str) -> Iterable[str]:
-    """Real files that may hold blob `etag`: the view's own hardlink or copy, any repo of the global cache,
-    the shared blob store. Each is hash-verified by the caller before it is trusted."""
-    seen: set[str] = set()
-
-    def fresh(p: str) -> bool:
-        if p in seen:
-            return False
-        seen.add(p)
-        return True
-
-    vb = v.blob(etag)
-    try:
-        if stat.S_ISREG(os.lstat(vb).st_mode) and fresh(str(vb)):
-            yield str(vb)
-    except OSError:
-        pass
-    for _type, _id, folder in repo_folders(global_cache):
-        p = folder / blob_rel(etag)
-        if os.path.exists(p) and fresh(real := os.path.realpath(p)):
-            yield real
-    for payload in store_payloads_for(global_cache, etag):
-        real = os.path.realpath(payload)
-        if fresh(real):
-            yield real

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..errors import ConfigError
 from ..fsutil import is_tmp_name, writable_dir
+from ..hashpool import file_type
 from ..hfcache import (
     BLOBS,
     QUARANTINE_SUFFIX,
@@ -46,7 +48,9 @@ from ..problems import (
     LEFTOVER,
     LINK_FORM,
     MISSING_FILE,
+    NOT_REGULAR,
     NOT_SYNCED,
+    OUTSIDE,
     PROJECT_REF,
     QUARANTINED,
     SIZE,
@@ -56,8 +60,10 @@ from ..problems import (
     WRONG_BLOB,
     Finding,
 )
+from ..roots import check_usable, managed_roots, resolves_inside
 from ..sync.diff import SyncOptions, entry_spec, fetch_command
 from ..sync.manifest import RepoRecord, load_manifest
+from .targets import global_not_regular, judge_hash, not_regular_detail, outside_detail
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -177,7 +183,7 @@ def select_entries(lock: Lockfile, ids: Iterable[str]) -> list[Entry]:
     ids = list(ids)
     if not ids:
         return list(lock.entries)
-    out = []
+    out: list[Entry] = []
     for i in ids:
         found = [e for e in lock.entries if i in (e.id, e.label)]
         if not found:
@@ -219,6 +225,7 @@ def verify(
     """
     start = time.perf_counter()
     view = lock.view
+    check_usable(view, global_cache)
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: dict[tuple[int, int], _Hashable] = {}
@@ -229,7 +236,7 @@ def verify(
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
         check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan)
         if full and global_blobs:
-            _collect_global_blobs(entry, global_cache, view, to_hash)
+            _collect_global_blobs(entry, global_cache, view, to_hash, report.findings)
         check.errors = sum(f.severity == ERROR for f in report.findings[before:])
         report.entries.append(check)
     report.findings.extend(_journal_findings(global_cache))
@@ -295,14 +302,18 @@ def _check_entry(
         except OSError:
             dangling |= _missing_or_dangling(entry, v, global_cache, path, pf, add)
             continue
+        if not S_ISREG(st.st_mode):  # a device or a FIFO: never hashed, never moved
+            add(NOT_REGULAR, path, not_regular_detail(p, file_type(st.st_mode)), where=p, etag=pf.etag or "")
+            continue
+        outside = False
         if pf.size is not None and st.st_size != pf.size:
-            add(
-                SIZE,
-                path,
-                f"is {st.st_size} bytes, the lock says {pf.size}",
-                where=os.path.realpath(p),
-                etag=pf.etag or "",
-            )
+            real = os.path.realpath(p)
+            why = f"is {st.st_size} bytes, the lock says {pf.size}"
+            if resolves_inside(real, managed_roots(view, global_cache)):
+                add(SIZE, path, why, where=real, etag=pf.etag or "")
+            else:
+                add(OUTSIDE, path, outside_detail(real, why), where=p, etag=pf.etag or "")
+                outside = True
         check.size += st.st_size
         try:
             target = readlink(p)
@@ -325,7 +336,7 @@ def _check_entry(
             etag = etag or target[len(prefix) :]  # the common case: exactly the link huggingface_hub writes
         else:
             etag = _odd_link(path, p, target, etag, add)
-        if to_hash is not None and etag and etag_kind(etag):
+        if to_hash is not None and etag and etag_kind(etag) and not outside:
             item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(p, etag, st.st_size))
             item.uses.append((entry, path, VIEW))
 
@@ -516,7 +527,7 @@ def _journal_findings(global_cache: Path) -> list[Finding]:
     from .. import hfcache
 
     journal_dir = getattr(hfcache, "migrate_journal_dir", None)
-    if journal_dir is not None and not journal_dir(global_cache).is_dir():
+    if journal_dir is not None and not os.path.isdir(journal_dir(global_cache)):
         return []  # the common case costs one stat, not an import of the migrate package
     try:
         from ..migrate import journal  # type: ignore[attr-defined]
@@ -544,18 +555,22 @@ def _journal_findings(global_cache: Path) -> list[Finding]:
 
 
 def _collect_global_blobs(
-    entry: Entry, global_cache: Path, view: Path, to_hash: dict[tuple[int, int], _Hashable]
+    entry: Entry, global_cache: Path, view: Path, to_hash: dict[tuple[int, int], _Hashable], out: list[Finding]
 ) -> None:
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(view, entry.id, entry.type)
     files, _ = pinned_files(entry, g, v)
+    known = {f.path for f in out if f.repo == entry.label and f.kind in (NOT_REGULAR, OUTSIDE)}  # said once
     for path, pf in files.items():
         etag = pf.etag or g.blob_of(entry.revision, path)
-        if not etag:
+        if not etag or path in known:
             continue
         try:
             st = os.stat(g.blob(etag))
         except OSError:
+            continue
+        if not S_ISREG(st.st_mode):
+            out.append(global_not_regular(entry.label, entry.revision, path, str(g.blob(etag)), etag, st.st_mode))
             continue
         item = to_hash.setdefault((st.st_dev, st.st_ino), _Hashable(str(g.blob(etag)), etag, st.st_size))
         item.uses.append((entry, path, GLOBAL))
@@ -580,17 +595,15 @@ def _hash_all(
         )
     report.hashed_files = len(items)
     report.hashed_bytes = total
+    roots = managed_roots(report.view, report.global_cache)
     for n, item in enumerate(items):
-        res = results[n]
-        if isinstance(res, OSError):
-            detail = f"could not be read: {res.strerror or res}"
-        else:
-            got = res.sha256 if etag_kind(item.etag) == "sha256" else res.sha1
-            if got == item.etag:
-                continue
-            detail = f"content hashes to {got[:16]}…, not its name {item.etag[:16]}… ({res.size} bytes)"
-        real = os.path.realpath(item.path)
-        scope = VIEW if Path(real).is_relative_to(os.path.realpath(report.view)) else GLOBAL
+        judged = judge_hash(item.path, item.etag, results[n], roots)
+        if judged is None:
+            continue
+        kind, where, detail = judged
+        scope = VIEW if Path(where).is_relative_to(roots[0]) else GLOBAL
+        if kind != CORRUPT:  # the link to replace: the global blob's when repair hashed it, else the view's
+            scope = GLOBAL if any(use == GLOBAL for _e, _p, use in item.uses) else VIEW
         seen: set[tuple[str, str]] = set()
         for entry, path, _use in item.uses:
             if (entry.label, path) in seen:
@@ -598,13 +611,13 @@ def _hash_all(
             seen.add((entry.label, path))
             report.findings.append(
                 Finding(
-                    CORRUPT,
+                    kind,
                     entry.label,
                     path,
-                    f"corrupt blob {real}: {detail}",
+                    detail,
                     fix="linker repair",
                     scope=scope,
-                    where=real,
+                    where=where,
                     etag=item.etag,
                     revision=entry.revision,
                 )
