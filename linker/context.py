@@ -24,6 +24,7 @@ class App:
     verbose: int = 0
     quiet: bool = False
     json: bool = False
+    allow_outside: bool = False  # --allow-outside-project / LINKER_ALLOW_OUTSIDE=1: cache_dir may leave the project
     _lock: Lockfile | None = field(default=None, repr=False)
 
     def lockfile(self) -> Lockfile:
@@ -34,11 +35,26 @@ class App:
     def global_cache(self) -> Path:
         return global_cache_dir(self.cache_dir)[0]
 
+    def project(self) -> tuple[Lockfile, Path]:
+        """The lockfile and the global cache, for a command that writes or reads the view: refuses (exit 2) a
+        `cache_dir` outside the project (unless confirmed), a system folder, and a view that is the global cache."""
+        from .viewguard import check_cache_dir, check_view_location
+
+        lock, global_cache = self.lockfile(), self.global_cache()
+        check_cache_dir(lock, allow_outside=self.allow_outside)
+        check_view_location(lock.view, [global_cache])
+        return lock, global_cache
+
     # output -----------------------------------------------------------------------------------------------
     def out(self, text: str = "") -> None:
         """A result line on stdout (suppressed in --json mode, where the document is the result)."""
         if not self.json:
             click.echo(text)
+
+    def result(self, text: str = "") -> None:
+        """A success line on stdout: hidden by -q (errors only) and in --json mode."""
+        if not self.quiet:
+            self.out(text)
 
     def log(self, text: str) -> None:
         """A progress or notice line on stderr (hidden by -q)."""

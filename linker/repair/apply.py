@@ -24,6 +24,7 @@ from ..problems import Finding
 from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
+from ..viewguard import check_view_location
 from .plan import (
     DROP_NAME,
     FETCH,
@@ -105,6 +106,7 @@ def repair(
     log: Callable[[str], None] | None = None,
 ) -> RepairResult:
     """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
+    check_view_location(lock.view, [global_cache])
     online = not offline and not offline_mode()
     if dry_run:
         plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)

@@ -11,6 +11,7 @@ from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..lockfile import Lockfile
 from ..plan import FETCH, Plan
+from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import EntryPlan, SyncOptions, plan_sync
 from .linkmode import requested_mode, resolve_mode
@@ -37,6 +38,7 @@ def compute_plan(
     manifest: Manifest | None = None,
 ) -> tuple[Plan, list[EntryPlan], str]:
     """The sync plan, the per-entry records it would leave in the manifest, and the link mode in effect."""
+    check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
     mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
@@ -61,6 +63,7 @@ def sync(
     if dry_run:
         plan, _, mode = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
         return SyncResult(plan, applied=False, link_mode=mode)
+    check_view_location(lock.view, [global_cache])  # before the first write (the view lock's folder)
     lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         return sync_locked(

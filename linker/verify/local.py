@@ -58,6 +58,7 @@ from ..problems import (
 )
 from ..sync.diff import SyncOptions, entry_spec, fetch_command
 from ..sync.manifest import RepoRecord, load_manifest
+from ..viewguard import check_view_location
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -219,6 +220,7 @@ def verify(
     """
     start = time.perf_counter()
     view = lock.view
+    check_view_location(view, [global_cache])
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: dict[tuple[int, int], _Hashable] = {}
