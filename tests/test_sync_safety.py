@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.cachefactory import build_repo, fake_commit, tiny_model_files
+from tests.cachefactory import RepoInfo, add_incomplete, build_repo, fake_commit, tiny_model_files
 from tests.fsfaults import immutable
 from tests.hfprobe import load_file
-from tests.repairkit import REV, synced, view_repo
+from tests.repairkit import REV, run_json, synced, view_repo
 
 REPO = "org/tiny"
 
@@ -258,3 +261,83 @@ def test_an_id_that_differs_only_in_case_gets_a_hint(project) -> None:
     assert "models--acme--tiny" in r.stdout
     doc = json.loads(project.linker("status", "--json").stdout)
     assert "models--acme--tiny" in doc["entries"][0]["detail"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 7. a half-written global snapshot (no `files` in the lock, no trees/ listing)
+
+
+def _half_written(project) -> tuple[RepoInfo, dict[str, bytes], Path]:
+    """A global snapshot another process is still writing: config.json is not there yet, its download is."""
+    files = tiny_model_files("st", seed=4)
+    rest = sorted(p for p in files if p != "config.json")
+    info = build_repo(project.global_cache, REPO, {REV: files}, refs={}, trees=False, partial={REV: rest})
+    incomplete = add_incomplete(info.repo_folder, info.etag(REV, "config.json"), b"{")
+    project.write_lock([{"id": REPO, "revision": REV}])
+    return info, files, incomplete
+
+
+def _finish(project, info: RepoInfo, files: dict[str, bytes], incomplete: Path) -> None:
+    """The writer finishes: the blob and its snapshot link appear, the `.incomplete` goes (as hub does it)."""
+    incomplete.unlink(missing_ok=True)
+    build_repo(project.global_cache, REPO, {REV: files}, refs={}, trees=False)
+
+
+def test_sync_waits_for_the_writer_of_a_global_snapshot(project) -> None:
+    from filelock import FileLock
+
+    info, files, incomplete = _half_written(project)
+    lock = FileLock(str(info.lock_path(info.etag(REV, "config.json"))))
+    lock.acquire()  # a download in progress holds huggingface_hub's blob lock
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "linker", "sync"],
+            cwd=project.root,
+            env={**os.environ, "HF_HUB_CACHE": str(project.global_cache)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2)  # give sync the time to start (not asserted: a slow start only makes the test weaker)
+        _finish(project, info, files, incomplete)
+    finally:
+        lock.release()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    assert load_file(project.view, REPO, "config.json") == files["config.json"]
+
+
+def test_a_view_linked_from_a_half_written_snapshot_is_not_recorded_complete(project) -> None:
+    info, files, incomplete = _half_written(project)
+    r = project.linker("sync")  # the writer died: nothing to wait for, sync links what is there
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (view_repo(project) / "snapshots" / REV / "config.json").exists()
+    _finish(project, info, files, incomplete)
+    assert project.linker("sync", "--check").returncode == 1  # the view lacks config.json: not "in sync"
+    r = project.linker("sync")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert load_file(project.view, REPO, "config.json") == files["config.json"]
+    assert project.linker("sync", "--check").returncode == 0
+    code, doc = run_json(project, "verify", "--full")
+    assert code == 0
+    warned = [p for p in doc["problems"] if p["kind"] == "completeness-unproven"]
+    assert warned and "linker lock" in warned[0]["fix"]
+    r = project.linker("verify")
+    assert r.returncode == 0 and "unproven" in r.stdout and "linker lock" in r.stdout
+
+
+def test_an_interrupted_migrate_of_the_repo_is_named(project) -> None:
+    info, files, incomplete = _half_written(project)
+    incomplete.unlink()
+    journal = project.global_cache / ".locks" / "linker-migrate" / "20260101T000000-1.journal.json"
+    journal.parent.mkdir(parents=True)
+    plan = {"global_cache": str(project.global_cache), "mode": "move", "items": [
+        {"kind": "hf-cache", "source": "/nowhere", "repo_id": REPO, "repo_type": "model", "revisions": [REV],
+         "reason": "test"}]}  # fmt: skip
+    journal.write_text(json.dumps(plan))
+    r = project.linker("sync")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "interrupted `linker migrate`" in r.stderr and "linker repair" in r.stderr
+    assert project.linker("sync", "--check").returncode == 0  # no file is missing from what the cache lists...
+    _finish(project, info, files, incomplete)  # ...until the migrate is finished
+    assert project.linker("sync", "--check").returncode == 1

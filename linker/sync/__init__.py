@@ -16,6 +16,7 @@ from .apply import Progress, apply_sync
 from .diff import EntryPlan, SyncOptions, plan_sync
 from .linkmode import requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest
+from .writers import wait_for_writers
 
 
 @dataclass
@@ -83,6 +84,7 @@ def sync_locked(
 ) -> SyncResult:
     """Plan, fetch what is missing, re-plan, apply: the body of `sync`, for callers already holding the view lock."""
     manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
+    waited = wait_for_writers(lock.entries, global_cache)  # a half-written global snapshot is finished first
     plan, entry_plans, mode = compute_plan(
         lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest
     )
@@ -102,6 +104,7 @@ def sync_locked(
         )
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
             plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
+    plan.notices.extend(waited)
     warnings = apply_sync(plan, entry_plans, manifest, lock.view, progress=progress)
     result = SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:

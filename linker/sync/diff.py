@@ -126,7 +126,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
     """Prove an entry in sync without reading the global cache: "dirs" when every recorded directory still has
     its mtime (a few stats per repo), else "files" when every link still resolves to the recorded inode (one
     stat per file), else None. Stamps not older than the manifest are racy and not trusted (as in git)."""
-    if not rec.in_sync or rec.spec != spec:
+    if not rec.in_sync or not rec.proven or rec.spec != spec:
         return None
     repo = str(repo_path)
     if read_small(f"{repo}/{ref_rel(rec.ref)}") != rec.revision:
@@ -267,6 +267,7 @@ def _plan_entry(
             plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
 
     rec.in_sync = not want.missing and not conflicts
+    rec.proven = want.listing in ("lock", "tree")  # a snapshot folder's listing may be half-written: re-checked
     rec.files, rec.size = len(want.files), want.size
     state = _entry_state(want, repo_dir, plan.actions[before:], fresh)
     plan.entries.append(_report(entry, state, want=want))

@@ -51,6 +51,7 @@ from ..problems import (
     QUARANTINED,
     SIZE,
     STALE_NO_EXIST,
+    UNPROVEN,
     VIEW,
     WARNING,
     WRONG_BLOB,
@@ -156,7 +157,7 @@ def pinned_files(
 def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
     """Whether the manifest record is of a complete sync of exactly this entry (revision, ref, patterns, locked
     files, global cache), in any link mode."""
-    if rec is None or not rec.in_sync or rec.revision != entry.revision:
+    if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
     return any(entry_spec(entry, SyncOptions(global_cache, m)) == rec.spec for m in ("symlink", "hardlink", "copy"))
 
@@ -277,6 +278,15 @@ def _check_entry(
             "",
             f"revision {rev[:12]} is in neither the view nor the global cache",
             fix=f"{fetch_command(entry)}, then linker sync",
+        )
+    elif listing == "snapshot":
+        add(
+            UNPROVEN,
+            "",
+            "completeness unproven: no `files` in the lock and no trees/ listing, so the file list is whatever the "
+            "snapshot folders hold (a file missing from both goes unnoticed)",
+            severity=WARNING,
+            fix=f"linker lock {entry.id} (records the commit's file list)",
         )
 
     # 1. refs/<ref> in the view holds exactly the pin
