@@ -51,11 +51,6 @@ class App:
         if not self.json:
             click.echo(text)
 
-    def result(self, text: str = "") -> None:
-        """A success line on stdout: hidden by -q (errors only) and in --json mode."""
-        if not self.quiet:
-            self.out(text)
-
     def log(self, text: str) -> None:
         """A progress or notice line on stderr (hidden by -q)."""
         if not self.quiet:

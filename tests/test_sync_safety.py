@@ -63,6 +63,12 @@ def test_a_view_that_is_the_global_cache_is_refused_and_every_blob_stays(project
     assert global_files(project.global_cache) == before  # not even a CACHEDIR.TAG, manifest or lock was written
 
 
+def test_a_shell_that_evaluated_linker_env_is_told_why(project) -> None:
+    synced(project)
+    r = project.linker("sync", env={"HF_HUB_CACHE": str(project.view)})  # HF_HUB_CACHE from `linker env`
+    assert r.returncode == 2 and "is the global cache" in r.stderr and "linker env" in r.stderr
+
+
 def test_the_executor_never_replaces_a_file_by_a_link_to_itself(tmp_path: Path) -> None:
     from linker.errors import ConfigError
     from linker.viewguard import refuse_self_link
@@ -93,6 +99,7 @@ def test_a_hand_edited_file_in_place_of_a_snapshot_link_is_never_replaced(projec
     r = project.linker("sync")
     assert r.returncode == 1, r.stdout + r.stderr
     assert str(link) in r.stdout and "linker did not create" in r.stdout
+    assert r.stdout.count(str(link)) == 1  # named once
     assert link.read_bytes() == b'{"edited": true}' and not link.is_symlink()
     assert project.linker("sync", "--check").returncode == 1
 

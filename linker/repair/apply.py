@@ -24,7 +24,7 @@ from ..problems import Finding
 from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
-from ..viewguard import check_view_location
+from ..viewguard import check_view_location, refuse_self_link
 from .plan import (
     DROP_NAME,
     FETCH,
@@ -235,6 +235,7 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         return DONE, ""
     if fix.kind == GLOBAL_LINK:
         with _maybe_lock(fix.lock):
+            refuse_self_link(str(path), fix.target)  # never a file replaced by a link to itself
             atomic_symlink(fix.target, path)
         return DONE, ""
     if fix.kind == FETCH:

@@ -179,6 +179,7 @@ def _plan_entry(
             if not opts.force:
                 conflicts += 1
                 plan.problems.append(_conflict(label, folder, rel, view))
+                rec.paths[rel] = None  # kept in the record (not offered for removal): reported until resolved
                 return
             _move_aside(plan, label, folder, rel, etag, aside)
         rec.paths[rel] = None
@@ -300,9 +301,10 @@ def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOpt
         plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="no longer in the lock"))
     foreign = _foreign_files(repo_path, set(old.paths))
     if foreign:
-        if opts.force:
+        if opts.force:  # moved aside, never deleted
+            taken: set[str] = set()
             for rel in foreign:
-                plan.actions.append(Action(REMOVE, label, folder, rel, reason="--force"))
+                _move_aside(plan, label, folder, rel, None, taken)
         else:
             plan.problems.append(
                 Problem(
@@ -310,7 +312,7 @@ def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOpt
                     label,
                     f"{folder}/{foreign[0]}" + (f" (+{len(foreign) - 1} more)" if len(foreign) > 1 else ""),
                     "holds files linker did not create; left in place",
-                    fix="move them away, or `linker sync --force` to delete them",
+                    fix="move them away, or `linker sync --force` (moves them aside, into the repo's blobs/ folder)",
                 )
             )
     plan.entries.append(EntryReport(label, old.type, old.revision, old.ref, "not-in-lock"))
@@ -321,7 +323,7 @@ def _foreign_files(repo_path: Path, owned: set[str]) -> list[str]:
     for root, dirs, files in os.walk(repo_path):
         for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
             rel = os.path.relpath(os.path.join(root, name), repo_path).replace(os.sep, "/")
-            if rel not in owned:
+            if rel not in owned and not name.endswith(QUARANTINE_SUFFIX):  # what --force moved aside stays put
                 out.append(rel)
     return sorted(out)
 

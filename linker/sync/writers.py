@@ -6,9 +6,10 @@ running download always has one). Without one, sync can only link what the globa
 that folder may be half-written. Such an entry is linked but never recorded complete (no fast path, verify warns
 "completeness unproven"), and before planning it sync waits for the writers it can see:
 
-* a download or a migrate writing a blob of that repo: it holds huggingface_hub's lock
-  `<global>/.locks/<repo folder>/<etag>.lock` (hub while it downloads, `linker migrate` while it moves a blob);
-  sync takes each such lock in turn, so it waits until the blob and its snapshot link are in place;
+* a download or a migrate writing a blob of that repo: its temp file is in the repo's `blobs/`
+  (`<etag>.<8hex>.incomplete` from huggingface_hub, `.<etag>.<8hex>.linker-tmp` from linker) and it holds
+  huggingface_hub's lock `<global>/.locks/<repo folder>/<etag>.lock` until the blob and its snapshot link are in
+  place; sync takes each such lock in turn, so it waits for them;
 * a `linker migrate` whose journal names the repo: sync waits for the migrate lock; a journal still there
   afterwards is an interrupted run (`linker repair` finishes it), reported as a notice.
 
@@ -23,7 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..filelocks import blob_lock, file_lock
-from ..hfcache import CacheRepo, migrate_journal_dir, migrate_lock_path, repo_folder_name
+from ..hfcache import (
+    BLOBS,
+    CacheRepo,
+    incomplete_etag,
+    migrate_journal_dir,
+    migrate_lock_path,
+    repo_folder_name,
+    tmp_etag,
+)
 from ..lockfile import Entry
 
 DOWNLOAD, MIGRATE = "download", "migrate"
@@ -64,11 +73,14 @@ def wait_for_writers(entries: list[Entry], global_cache: Path) -> list[str]:
 
 
 def _blob_locks(g: CacheRepo) -> list[Path]:
-    base = g.lock_path("x").parent
+    """The blob locks of the blobs being written in `g`: those with a `<etag>[.<8hex>].incomplete` (a hub
+    download) or a `.<etag>.<8hex>.linker-tmp` (migrate, repair) in its `blobs/` (one listing per repo)."""
     try:
-        return sorted(base / n for n in os.listdir(base) if n.endswith(".lock"))
+        names = os.listdir(g.path / BLOBS)
     except OSError:
         return []
+    etags = {e for n in names if "." in n and (e := incomplete_etag(n) or tmp_etag(n))}
+    return [g.lock_path(e) for e in sorted(etags)]
 
 
 def _journaled(global_cache: Path, folders: set[str]) -> set[str]:

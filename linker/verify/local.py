@@ -497,7 +497,7 @@ def _leftovers(label: str, rev: str, v: CacheRepo, g: CacheRepo, add: Callable[.
                     add(
                         QUARANTINED,
                         f"{sub}/{rel}",
-                        f"a corrupt blob moved aside by `linker repair` ({scope}); delete it when done with it",
+                        f"moved aside by `linker repair` (corrupt) or `sync --force` ({scope}); delete it when done",
                         scope=scope,
                         severity=WARNING,
                         fix=f"rm {p}",
