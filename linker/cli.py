@@ -48,11 +48,20 @@ class LazyGroup(click.Group):
     type=click.Path(file_okay=False),
     help="The global HF cache (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub).",
 )
+@click.option(
+    "--allow-outside-project",
+    "allow_outside",
+    is_flag=True,
+    envvar="LINKER_ALLOW_OUTSIDE",
+    help="Let the lockfile's cache_dir lie outside the project folder (also: LINKER_ALLOW_OUTSIDE=1).",
+)
 @click.option("-v", "--verbose", count=True, help="More detail; tracebacks on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.version_option(__version__, prog_name="linker")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, cache_dir: str | None, verbose: int, quiet: bool) -> None:
+def cli(
+    ctx: click.Context, config: str | None, cache_dir: str | None, allow_outside: bool, verbose: int, quiet: bool
+) -> None:
     """Pinned, offline-ready per-project views of the Hugging Face cache.
 
     Exit codes: 0 ok, 1 check failed or something missing, 2 usage or lockfile error,
@@ -60,6 +69,7 @@ def cli(ctx: click.Context, config: str | None, cache_dir: str | None, verbose: 
     """
     app = ctx.ensure_object(App)
     app.config, app.cache_dir, app.verbose, app.quiet = config, cache_dir, verbose, quiet
+    app.allow_outside = allow_outside
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ class App:
     quiet: bool = False
     json: bool = False
     emitted: bool = False  # a JSON document went to stdout (an error then adds no second one)
+    allow_outside: bool = False  # --allow-outside-project / LINKER_ALLOW_OUTSIDE=1: cache_dir may leave the project
     _lock: Lockfile | None = field(default=None, repr=False)
 
     def lockfile(self) -> Lockfile:
@@ -34,6 +35,26 @@ class App:
 
     def global_cache(self) -> Path:
         return global_cache_dir(self.cache_dir)[0]
+
+    def project(self) -> tuple[Lockfile, Path]:
+        """The lockfile and the global cache, for a command that writes or reads the view: refuses (exit 2) a
+        `cache_dir` outside the project (unless confirmed), a system folder, and a view that is the global cache."""
+        from .viewguard import check_view_location
+
+        lock, global_cache = self.checked_lockfile(), self.global_cache()
+        check_view_location(lock.view, [global_cache])
+        return lock, global_cache
+
+    def checked_lockfile(self) -> Lockfile:
+        """The lockfile, with its `cache_dir` checked: inside the project (unless confirmed), not a system folder,
+        and a folder (not a file or a symlink loop); exit 2 otherwise."""
+        from .errors import check_folder
+        from .viewguard import check_cache_dir
+
+        lock = self.lockfile()
+        check_cache_dir(lock, allow_outside=self.allow_outside)
+        check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
+        return lock
 
     # output -----------------------------------------------------------------------------------------------
     def out(self, text: str = "") -> None:

@@ -93,8 +93,8 @@ class Lockfile:
 
     @property
     def view(self) -> Path:
-        """The project's view directory (absolute)."""
-        return (self.root / os.path.expanduser(self.cache_dir)).absolute()
+        """The project's view directory (absolute). `~` and `$VARS` are expanded, as for the global cache."""
+        return (self.root / os.path.expandvars(os.path.expanduser(self.cache_dir))).absolute()
 
     def find(self, repo_id: str, repo_type: str | None = None) -> Entry | None:
         for e in self.entries:
@@ -295,6 +295,21 @@ def _files(value: Any, where: tuple[Any, ...]) -> dict[str, LockedFile]:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Error positions
+
+
+def cache_dir_position(lock: Lockfile) -> tuple[int | None, int | None]:
+    """Line and column of `cache_dir` in the lockfile (None, None when it is not written there)."""
+    try:
+        text = lock.path.read_text(encoding="utf-8")
+    except OSError:
+        return None, None
+    try:
+        data = yaml.load(text, Loader=Loader)
+    except yaml.YAMLError:
+        return None, None
+    if not isinstance(data, dict) or "cache_dir" not in data:
+        return None, None
+    return _locate(text, ("cache_dir",), False)
 
 
 def _locate(text: str, where: tuple[Any, ...], at_key: bool) -> tuple[int | None, int | None]:

@@ -11,6 +11,7 @@ from typing import Any
 
 # Action kinds, in the order an executor applies them.
 FETCH = "fetch"  # download missing files of a revision into the global cache
+MOVE_ASIDE = "move-aside"  # --force: a file linker did not create, moved to a quarantine name in the view
 BLOB = "blob"  # view blobs/<etag> -> the global blob (symlink, hardlink or copy)
 LINK = "link"  # view snapshots/<rev>/<path> -> ../../blobs/<etag>
 TREE = "tree"  # view trees/<rev>.json copied from the global cache
@@ -18,7 +19,7 @@ REF = "ref"  # view refs/<name> = revision
 GLOBAL_REF = "global-ref"  # the project's ref in the global cache = revision
 REMOVE = "remove"  # a view path linker created and no longer needs
 REMOVE_GLOBAL_REF = "remove-global-ref"
-ORDER = (FETCH, BLOB, LINK, TREE, REF, GLOBAL_REF, REMOVE, REMOVE_GLOBAL_REF)
+ORDER = (FETCH, MOVE_ASIDE, BLOB, LINK, TREE, REF, GLOBAL_REF, REMOVE, REMOVE_GLOBAL_REF)
 
 # Problem kinds: what a plan cannot fix by itself.
 MISSING = "missing"  # not in the global cache and not fetched (offline)
@@ -49,6 +50,8 @@ class Action:
             return f"copy {self.folder}/{self.path}"
         if self.kind == FETCH:
             return f"fetch {self.repo}@{self.target[:12]} ({self.reason})"
+        if self.kind == MOVE_ASIDE:
+            return f"move {self.folder}/{self.path} aside to {self.folder}/{self.target} ({self.reason})"
         if self.kind == REMOVE_GLOBAL_REF:
             return f"remove {self.path}"
         return f"remove {self.folder}/{self.path}" + (f" ({self.reason})" if self.reason else "")

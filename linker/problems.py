@@ -25,6 +25,7 @@ PROJECT_REF = "project-ref"  # the project's ref in the global cache is missing 
 STALE_NO_EXIST = "stale-no-exist"  # a `.no_exist` marker shadows a file that exists
 LEFTOVER = "leftover"  # `*.incomplete` or `*.linker-tmp` from an interrupted run
 JOURNAL = "migrate-journal"  # an interrupted `linker migrate`
+UNPROVEN = "completeness-unproven"  # no file list (lock `files`, trees/): a file absent everywhere goes unseen
 QUARANTINED = "quarantined"  # a corrupt blob repair moved aside: inspect it, then delete it
 NOT_REGULAR = "not-regular-file"  # a pinned file resolves to a device, a FIFO, a socket or a folder: never opened
 OUTSIDE = "outside-caches"  # a link resolves to a wrong file outside the view and the global cache: left alone

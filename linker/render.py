@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import App
-from .plan import BLOB, FETCH, LINK, REMOVE, Plan, human_size
+from .plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Plan, human_size
 
 MAX_ROWS = 25  # longer plans are summarised unless -v
 
@@ -44,9 +44,11 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
         parts = []
         if kinds[FETCH]:
             parts.append("fetch from the Hub")
+        if kinds[MOVE_ASIDE]:
+            parts.append(f"move {kinds[MOVE_ASIDE]} file(s) linker did not create aside (--force)")
         if kinds[LINK]:
             parts.append(f"link {kinds[LINK]} file(s)" + (f", {human_size(size)}" if size else ""))
-        other = sum(n for k, n in kinds.items() if k not in (FETCH, LINK, BLOB, REMOVE))
+        other = sum(n for k, n in kinds.items() if k not in (FETCH, LINK, BLOB, REMOVE, MOVE_ASIDE))
         if other:
             parts.append(f"{other} bookkeeping write(s)")
         if kinds[REMOVE]:

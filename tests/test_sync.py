@@ -291,6 +291,9 @@ def test_stale_entries_are_removed_but_foreign_files_are_refused(project) -> Non
     r = project.linker("sync", "--force")
     assert r.returncode == 0, r.stdout + r.stderr
     assert not foreign.exists() and own_repo.exists()
+    moved = list((view_repo(project, "org/other") / "blobs").glob("notes.txt.*.linker-quarantine"))
+    assert [m.read_text() for m in moved] == ["mine"] and str(moved[0]) in r.stderr  # moved aside, not deleted
+    assert project.linker("sync").returncode == 0
 
 
 def test_sync_refuses_to_replace_real_files_it_did_not_create(project) -> None:

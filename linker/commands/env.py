@@ -7,13 +7,11 @@ import shlex
 import click
 
 from ..context import App, pass_app
-from ..errors import check_folder
 
 
 def view_environment(app: App) -> dict[str, str]:
-    """HF_HUB_CACHE=<view> and HF_HUB_OFFLINE=1 (exit 2 when `cache_dir` names a file or a symlink loop)."""
-    lock = app.lockfile()
-    check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
+    """HF_HUB_CACHE=<view> and HF_HUB_OFFLINE=1 (exit 2 when `cache_dir` is not a folder inside the project)."""
+    lock = app.checked_lockfile()
     return {"HF_HUB_CACHE": str(lock.view), "HF_HUB_OFFLINE": "1"}
 
 

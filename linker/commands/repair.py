@@ -26,8 +26,7 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
     from ..repair.apply import repair
     from ..repair.render import render_result
 
-    lock = app.lockfile()
-    global_cache = app.global_cache()
+    lock, global_cache = app.project()
     result = repair(
         lock,
         global_cache,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_OK, check_folder
+from ..errors import EXIT_OK
 from ..hfcache import repo_folder_name, repo_folders
 from ..plan import EntryReport, human_size
 from ..render import render_table, state_text
@@ -17,9 +17,7 @@ from ..sync import compute_plan
 @pass_app
 def command(app: App) -> int:
     """Show what the view holds for each pinned entry."""
-    lock = app.lockfile()
-    check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
-    global_cache = app.global_cache()
+    lock, global_cache = app.project()
     plan, _, mode = compute_plan(lock, global_cache, offline=True)
     rows = list(plan.entries)
     known = {repo_folder_name(e.id, e.type) for e in lock.entries} | {
@@ -47,11 +45,20 @@ def command(app: App) -> int:
             }
         )
         return EXIT_OK
+    if app.quiet:  # errors only: the entries that are not linked, nothing when all are
+        rows = [r for r in rows if r.state != "linked"]
+        if not rows:
+            return EXIT_OK
     table = [
         [r.repo, r.revision[:7], r.ref, state_text(r.state), str(r.files), human_size(r.size) if r.files else "-"]
         for r in rows
     ]
     render_table(app, table, ["ID", "REVISION", "REF", "STATE", "FILES", "SIZE"])
+    for r in rows:
+        if r.detail and r.state != "not-in-lock":
+            app.out(f"  hint: {r.repo}: {r.detail}")
+    if app.quiet:
+        return EXIT_OK
     app.out(
         f"\n{totals['linked']}/{totals['entries']} linked, {totals['files']} files, "
         f"{human_size(totals['size'])} in {lock.view} (global cache {global_cache})"

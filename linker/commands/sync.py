@@ -25,8 +25,7 @@ from ..sync import sync
 @pass_app
 def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str | None, force: bool) -> int:
     """Link the pinned revisions from the global cache into the project view."""
-    lock = app.lockfile()
-    global_cache = app.global_cache()
+    lock, global_cache = app.project()
     start = time.perf_counter()
     read_only = dry_run or check
     with action_progress(app, "linking") as progress:
@@ -70,6 +69,10 @@ def _render(
 ) -> None:
     linked = [e for e in plan.entries if e.state != "not-in-lock"]
     total = human_size(sum(e.size for e in linked))
+    if app.quiet:  # errors only: the problems, each with its fix
+        for p in plan.problems:
+            app.out(f"  ! {p.describe()}")
+        return
     if plan.empty and not plan.problems:
         for n in plan.notices:
             app.log(n)

@@ -44,7 +44,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     from ..progress import byte_progress
     from ..verify.local import verify
 
-    global_cache = app.global_cache()
+    lock, global_cache = app.project()
     report = verify(lock, global_cache, full=full, ids=ids, progress=lambda total: byte_progress(app, "hashing", total))
     if app.json:
         app.emit_json(report.to_json())

@@ -25,6 +25,7 @@ from ..roots import Roots, check_usable, ensure_inside, managed_roots
 from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
+from ..viewguard import check_view_location, refuse_self_link
 from .plan import (
     DROP_LINK,
     DROP_NAME,
@@ -107,6 +108,7 @@ def repair(
     log: Callable[[str], None] | None = None,
 ) -> RepairResult:
     """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
+    check_view_location(lock.view, [global_cache])
     online = not offline and not offline_mode()
     check_usable(lock.view, global_cache)
     if dry_run:
@@ -273,6 +275,7 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         return DONE, ""
     if fix.kind == GLOBAL_LINK:
         with _maybe_lock(fix.lock):
+            refuse_self_link(str(path), fix.target)  # never a file replaced by a link to itself
             atomic_symlink(fix.target, path)
         return DONE, ""
     if fix.kind == FETCH:

@@ -11,10 +11,12 @@ from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..lockfile import Lockfile
 from ..plan import FETCH, Plan
+from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import EntryPlan, SyncOptions, plan_sync
 from .linkmode import requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest
+from .writers import wait_for_writers
 
 
 @dataclass
@@ -37,6 +39,7 @@ def compute_plan(
     manifest: Manifest | None = None,
 ) -> tuple[Plan, list[EntryPlan], str]:
     """The sync plan, the per-entry records it would leave in the manifest, and the link mode in effect."""
+    check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
     mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
@@ -61,6 +64,7 @@ def sync(
     if dry_run:
         plan, _, mode = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
         return SyncResult(plan, applied=False, link_mode=mode)
+    check_view_location(lock.view, [global_cache])  # before the first write (the view lock's folder)
     check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
     with fs_boundary(lock.view, "cannot create the view", wrong_kind_exit=EXIT_USAGE):
         lock.view.mkdir(parents=True, exist_ok=True)
@@ -82,6 +86,7 @@ def sync_locked(
 ) -> SyncResult:
     """Plan, fetch what is missing, re-plan, apply: the body of `sync`, for callers already holding the view lock."""
     manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
+    waited = wait_for_writers(lock.entries, global_cache)  # a half-written global snapshot is finished first
     plan, entry_plans, mode = compute_plan(
         lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest
     )
@@ -101,6 +106,7 @@ def sync_locked(
         )
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
             plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
+    plan.notices.extend(waited)
     with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
         warnings = apply_sync(plan, entry_plans, manifest, lock.view, progress=progress)
     result = SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)

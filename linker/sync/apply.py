@@ -10,14 +10,17 @@ import contextlib
 import errno
 import os
 import shutil
+import stat
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import LinkerError
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
 from ..hfcache import ensure_cachedir_tag, repo_folder_name, write_ref
-from ..plan import BLOB, GLOBAL_REF, LINK, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, Plan
+from ..plan import BLOB, GLOBAL_REF, LINK, MOVE_ASIDE, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, Plan
+from ..viewguard import refuse_self_link
 from .diff import EntryPlan
 from .manifest import Manifest, RepoRecord, save_manifest
 
@@ -57,7 +60,7 @@ def apply_sync(
             with lock:
                 progress(action)
 
-    local = [a for a in plan.ordered() if a.kind in (BLOB, LINK, TREE, REF)]
+    local = [a for a in plan.ordered() if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF)]
     by_repo: dict[str, list[Action]] = defaultdict(list)
     for a in local:
         by_repo[a.folder].append(a)
@@ -65,7 +68,10 @@ def apply_sync(
 
     def run_repo(actions: list[Action]) -> None:
         for a in actions:
-            _create(a, view / a.folder, maker)
+            note = _create(a, view / a.folder, maker)
+            if note:
+                with lock:
+                    warnings.append(note)
             done(a)
 
     if len(by_repo) > 1 and len(local) > 64:
@@ -94,6 +100,8 @@ def apply_sync(
             for rel, ident in ep.record.paths.items():
                 if ident is None and rel.startswith("snapshots/"):
                     ep.record.paths[rel] = _ident(f"{view}/{folder}/{rel}")
+                elif ident is None and rel.startswith("blobs/"):
+                    ep.record.paths[rel] = _file_ident(f"{view}/{folder}/{rel}")  # a copy's inode: it is ours
         if ep.record.in_sync and (ep.want is not None or ep.refresh):
             ep.record.dirs = _dir_stamps(view / folder, ep)
         final.repos[folder] = ep.record
@@ -144,18 +152,38 @@ def _ident(p: str) -> list[int] | None:
     return [st.st_ino, st.st_dev, st.st_size]
 
 
+def _file_ident(p: str) -> list[int] | None:
+    """[ino, dev, size] of a regular file (not following a link), else None."""
+    try:
+        st = os.lstat(p)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_dev, st.st_size] if stat.S_ISREG(st.st_mode) else None
+
+
 def _link(target: str, p: str, maker: _DirMaker) -> None:
     """Create a symlink; a fresh path takes one syscall, an existing one is replaced atomically."""
     maker.ensure(os.path.dirname(p))
     try:
         os.symlink(target, p)
     except FileExistsError:
+        refuse_self_link(p, target)
         _clear_dir(Path(p))
         atomic_symlink(target, Path(p))
 
 
-def _create(action: Action, repo: Path, maker: _DirMaker) -> None:
+def _create(action: Action, repo: Path, maker: _DirMaker) -> str | None:
+    """Apply one view action; returns a line worth telling the user, if any."""
     p = f"{repo}/{action.path}"
+    if action.kind == MOVE_ASIDE:
+        dest = f"{repo}/{action.target}"
+        if not os.path.lexists(p):
+            return None
+        maker.ensure(os.path.dirname(dest))
+        if os.path.lexists(dest):
+            raise LinkerError(f"cannot move {p} aside: {dest} exists already; nothing was replaced")
+        os.rename(p, dest)
+        return f"moved {p} (not created by linker) aside to {dest}"
     if action.kind == LINK:
         _link(action.target, p, maker)
     elif action.kind == BLOB:
@@ -163,6 +191,7 @@ def _create(action: Action, repo: Path, maker: _DirMaker) -> None:
             _link(action.target, p, maker)
         else:
             maker.ensure(os.path.dirname(p))
+            refuse_self_link(p, action.target)
             _clear_dir(Path(p))
             if action.mode == "hardlink":
                 atomic_hardlink(Path(action.target), Path(p))
@@ -172,6 +201,7 @@ def _create(action: Action, repo: Path, maker: _DirMaker) -> None:
         atomic_write_bytes(Path(p), Path(action.target).read_bytes())
     elif action.kind == REF:
         write_ref(Path(p), action.target)
+    return None
 
 
 def _remove_action(action: Action, view: Path) -> None:
@@ -188,9 +218,10 @@ def _remove_action(action: Action, view: Path) -> None:
 
 
 def _clear_dir(p: Path) -> None:
-    """A real directory where a file or link must go (only reached with --force): remove it."""
+    """A real directory where a file or link must go: the plan moved the user's aside (--force) or refused, so
+    one appearing since is someone else's: never delete it."""
     if p.is_dir() and not p.is_symlink():
-        shutil.rmtree(p)
+        raise LinkerError(f"{p} is a folder linker did not create; it was left in place")
 
 
 def _remove(p: Path) -> None:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..fsutil import writable_dir
 from ..hfcache import (
+    QUARANTINE_SUFFIX,
     CacheRepo,
+    blob_matches,
     blob_rel,
+    parse_repo_folder,
     project_ref_name,
     read_ref,
     read_small,
@@ -34,6 +38,7 @@ from ..plan import (
     LINK,
     MISMATCH,
     MISSING,
+    MOVE_ASIDE,
     REF,
     REMOVE,
     REMOVE_GLOBAL_REF,
@@ -121,7 +126,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
     """Prove an entry in sync without reading the global cache: "dirs" when every recorded directory still has
     its mtime (a few stats per repo), else "files" when every link still resolves to the recorded inode (one
     stat per file), else None. Stamps not older than the manifest are racy and not trusted (as in git)."""
-    if not rec.in_sync or rec.spec != spec:
+    if not rec.in_sync or not rec.proven or rec.spec != spec:
         return None
     repo = str(repo_path)
     if read_small(f"{repo}/{ref_rel(rec.ref)}") != rec.revision:
@@ -163,24 +168,20 @@ def _plan_entry(
 
     repo_dir = str(v.path)
     fresh = not owned and not os.path.lexists(repo_dir)  # nothing there yet: no per-file checks needed
+    aside: set[str] = set()  # quarantine names taken by this plan
 
-    def want_path(rel: str, ok: bool, action: Action, adoptable: bool = False) -> None:
+    def want_path(rel: str, ok: bool, action: Action, adoptable: bool = False, etag: str | None = None) -> None:
         nonlocal conflicts
         if ok:
             rec.paths[rel] = None
             return
-        if not fresh and not opts.force and rel not in owned and not adoptable and _holds_data(f"{repo_dir}/{rel}"):
-            conflicts += 1
-            plan.problems.append(
-                Problem(
-                    CONFLICT,
-                    label,
-                    f"{folder}/{rel}",
-                    "is a file linker did not create; it was left in place",
-                    fix=f"linker migrate {view} (to move its data into the global cache), or sync --force",
-                )
-            )
-            return
+        if not fresh and not adoptable and not _ours(f"{repo_dir}/{rel}", rel, etag):
+            if not opts.force:
+                conflicts += 1
+                plan.problems.append(_conflict(label, folder, rel, view))
+                rec.paths[rel] = None  # kept in the record (not offered for removal): reported until resolved
+                return
+            _move_aside(plan, label, folder, rel, etag, aside)
         rec.paths[rel] = None
         plan.actions.append(action)
 
@@ -189,6 +190,7 @@ def _plan_entry(
         if "blob " in why and "lock says" in why:
             plan.problems.append(Problem(MISMATCH, label, path, why, fix=f"linker lock --upgrade {entry.id}"))
     fetchable = {p: w for p, w in want.missing.items() if "lock says" not in w}
+    hint = _case_hint(opts.global_cache, want) if "*" in fetchable else ""
     if fetchable:
         what = "revision" if "*" in fetchable else f"{len(fetchable)} file(s)"
         if opts.can_fetch:
@@ -199,7 +201,7 @@ def _plan_entry(
                     MISSING,
                     label,
                     "" if "*" in fetchable else ", ".join(sorted(fetchable)[:3]) + ("…" if len(fetchable) > 3 else ""),
-                    f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}",
+                    f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}",
                     fix=fetch_command(entry),
                 )
             )
@@ -210,11 +212,13 @@ def _plan_entry(
         blob = blob_rel(f.etag)
         if blob not in rec.paths:
             ok, same = (False, False) if fresh else _blob_state(f"{repo_dir}/{blob}", f.source, mode, owned.get(blob))
-            want_path(blob, ok, Action(BLOB, label, folder, blob, f.source, mode, f.size), adoptable=same)
+            if not ok and not same and mode == "copy" and _intact_copy(f"{repo_dir}/{blob}", f.etag):
+                ok = True  # a copy whose bytes are still the blob's: ours, no need to copy it again
+            want_path(blob, ok, Action(BLOB, label, folder, blob, f.source, mode, f.size), adoptable=same, etag=f.etag)
         link_rel = snapshot_rel(entry.revision, path)
         target = snapshot_link_target(path, f.etag)
         ok = not fresh and _is_link_to(f"{repo_dir}/{link_rel}", target)
-        want_path(link_rel, ok, Action(LINK, label, folder, link_rel, target))
+        want_path(link_rel, ok, Action(LINK, label, folder, link_rel, target), etag=f.etag)
         if link_rel in rec.paths and f.ident and mode != "copy":
             rec.paths[link_rel] = [f.ident[0], f.ident[1], f.size]  # what the link resolves to, for the fast path
 
@@ -253,12 +257,22 @@ def _plan_entry(
         if want.missing and rel.startswith(keep):
             rec.paths[rel] = None
         elif os.path.lexists(v.path / rel):
+            if not _ours(f"{repo_dir}/{rel}", rel, _blob_name(rel)):  # the user replaced what linker made
+                if not opts.force:
+                    conflicts += 1
+                    plan.problems.append(_conflict(label, folder, rel, view))
+                    rec.paths[rel] = None  # still reported (and moved aside by --force) on the next run
+                    continue
+                _move_aside(plan, label, folder, rel, _blob_name(rel), aside)
+                continue
             plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
 
     rec.in_sync = not want.missing and not conflicts
+    rec.proven = want.listing in ("lock", "tree")  # a snapshot folder's listing may be half-written: re-checked
     rec.files, rec.size = len(want.files), want.size
     state = _entry_state(want, repo_dir, plan.actions[before:], fresh)
     plan.entries.append(_report(entry, state, want=want))
+    plan.entries[-1].detail = hint.lstrip("; ")
     return EntryPlan(entry, rec, want)
 
 
@@ -287,9 +301,10 @@ def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOpt
         plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="no longer in the lock"))
     foreign = _foreign_files(repo_path, set(old.paths))
     if foreign:
-        if opts.force:
+        if opts.force:  # moved aside, never deleted
+            taken: set[str] = set()
             for rel in foreign:
-                plan.actions.append(Action(REMOVE, label, folder, rel, reason="--force"))
+                _move_aside(plan, label, folder, rel, None, taken)
         else:
             plan.problems.append(
                 Problem(
@@ -297,7 +312,7 @@ def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOpt
                     label,
                     f"{folder}/{foreign[0]}" + (f" (+{len(foreign) - 1} more)" if len(foreign) > 1 else ""),
                     "holds files linker did not create; left in place",
-                    fix="move them away, or `linker sync --force` to delete them",
+                    fix="move them away, or `linker sync --force` (moves them aside, into the repo's blobs/ folder)",
                 )
             )
     plan.entries.append(EntryReport(label, old.type, old.revision, old.ref, "not-in-lock"))
@@ -308,9 +323,26 @@ def _foreign_files(repo_path: Path, owned: set[str]) -> list[str]:
     for root, dirs, files in os.walk(repo_path):
         for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
             rel = os.path.relpath(os.path.join(root, name), repo_path).replace(os.sep, "/")
-            if rel not in owned:
+            if rel not in owned and not name.endswith(QUARANTINE_SUFFIX):  # what --force moved aside stays put
                 out.append(rel)
     return sorted(out)
+
+
+def _case_hint(global_cache: Path, want: Want) -> str:
+    """When the repo folder is absent but one differing only in case exists (`ACME/Tiny` vs `acme/tiny`): say so."""
+    folder = want.global_repo.folder
+    if os.path.lexists(want.global_repo.path):
+        return ""
+    try:
+        names = os.listdir(global_cache)
+    except OSError:
+        return ""
+    twins = sorted(n for n in names if n.lower() == folder.lower() and n != folder)
+    if not twins:
+        return ""
+    parsed = parse_repo_folder(twins[0])
+    spelled = f" (pin the id as {parsed[1]!r})" if parsed else ""
+    return f"; the global cache has {twins[0]}, which differs only in case: repo ids are case-sensitive{spelled}"
 
 
 def _is_link_to(p: str, target: str) -> bool:
@@ -320,13 +352,57 @@ def _is_link_to(p: str, target: str) -> bool:
         return False
 
 
-def _holds_data(p: str) -> bool:
-    """A regular file or a directory is data; a symlink (or nothing) is not."""
+def _ours(p: str, rel: str, etag: str | None) -> bool:
+    """Whether replacing or removing `p` loses nothing: nothing there, a link, a ref or tree linker writes, or a
+    file whose bytes are exactly the blob `etag` (a copy or hardlink sync made). A folder, or a file with other
+    bytes (an editor's save, a hand copy), is the user's."""
     try:
         st = os.lstat(p)
     except OSError:
+        return True
+    if stat.S_ISLNK(st.st_mode):
+        return True
+    if not stat.S_ISREG(st.st_mode):
         return False
-    return not stat.S_ISLNK(st.st_mode)
+    if rel.startswith(("refs/", "trees/")):
+        return True
+    return etag is not None and blob_matches(p, etag)
+
+
+def _intact_copy(p: str, etag: str) -> bool:
+    try:
+        if not stat.S_ISREG(os.lstat(p).st_mode):
+            return False
+    except OSError:
+        return False
+    return blob_matches(p, etag)
+
+
+def _blob_name(rel: str) -> str | None:
+    return rel[len(blob_rel("")) :] if rel.startswith(blob_rel("")) else None
+
+
+def _conflict(label: str, folder: str, rel: str, view: Path) -> Problem:
+    return Problem(
+        CONFLICT,
+        label,
+        f"{view}/{folder}/{rel}",
+        "is a file linker did not create (or one changed since); it was left in place",
+        fix=f"move it away, `linker migrate {view}` (to move its data into the global cache), or `linker sync "
+        "--force` (moves it aside, into the repo's blobs/ folder)",
+    )
+
+
+def _move_aside(plan: Plan, label: str, folder: str, rel: str, etag: str | None, taken: set[str]) -> None:
+    """--force: plan moving the user's file to `blobs/<name>.<utc stamp>.linker-quarantine` (repair's naming)."""
+    name = etag or rel.rsplit("/", 1)[-1]
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest, n = blob_rel(f"{name}.{stamp}{QUARANTINE_SUFFIX}"), 1
+    while dest in taken:
+        n += 1
+        dest = blob_rel(f"{name}.{stamp}-{n}{QUARANTINE_SUFFIX}")
+    taken.add(dest)
+    plan.actions.append(Action(MOVE_ASIDE, label, folder, rel, dest, reason="--force: not created by linker"))
 
 
 def _blob_state(p: str, source: str, mode: str, ident: list[int] | None) -> tuple[bool, bool]:

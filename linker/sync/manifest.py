@@ -40,6 +40,7 @@ class RepoRecord:
     ref: str = ""
     spec: str = ""  # digest of the entry, link mode and global cache it was synced from
     in_sync: bool = False  # the last sync completed this entry with nothing missing
+    proven: bool = False  # ... from a file list of the lock's `files` or a trees/ listing (see sync/writers.py)
     global_ref: str | None = None  # path of the project ref written in the global cache
     files: int = 0  # number of pinned files linked, and their total size (for reports on the fast path)
     size: int = 0

@@ -55,6 +55,7 @@ from ..problems import (
     QUARANTINED,
     SIZE,
     STALE_NO_EXIST,
+    UNPROVEN,
     VIEW,
     WARNING,
     WRONG_BLOB,
@@ -63,6 +64,7 @@ from ..problems import (
 from ..roots import check_usable, managed_roots, resolves_inside
 from ..sync.diff import SyncOptions, entry_spec, fetch_command
 from ..sync.manifest import RepoRecord, load_manifest
+from ..viewguard import check_view_location
 from .targets import global_not_regular, judge_hash, not_regular_detail, outside_detail
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
@@ -161,7 +163,7 @@ def pinned_files(
 def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
     """Whether the manifest record is of a complete sync of exactly this entry (revision, ref, patterns, locked
     files, global cache), in any link mode."""
-    if rec is None or not rec.in_sync or rec.revision != entry.revision:
+    if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
     return any(entry_spec(entry, SyncOptions(global_cache, m)) == rec.spec for m in ("symlink", "hardlink", "copy"))
 
@@ -226,6 +228,7 @@ def verify(
     start = time.perf_counter()
     view = lock.view
     check_usable(view, global_cache)
+    check_view_location(view, [global_cache])
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: dict[tuple[int, int], _Hashable] = {}
@@ -282,6 +285,15 @@ def _check_entry(
             "",
             f"revision {rev[:12]} is in neither the view nor the global cache",
             fix=f"{fetch_command(entry)}, then linker sync",
+        )
+    elif listing == "snapshot":
+        add(
+            UNPROVEN,
+            "",
+            "completeness unproven: no `files` in the lock and no trees/ listing, so the file list is whatever the "
+            "snapshot folders hold (a file missing from both goes unnoticed)",
+            severity=WARNING,
+            fix=f"linker lock {entry.id} (records the commit's file list)",
         )
 
     # 1. refs/<ref> in the view holds exactly the pin
@@ -496,7 +508,7 @@ def _leftovers(label: str, rev: str, v: CacheRepo, g: CacheRepo, add: Callable[.
                     add(
                         QUARANTINED,
                         f"{sub}/{rel}",
-                        f"a corrupt blob moved aside by `linker repair` ({scope}); delete it when done with it",
+                        f"moved aside by `linker repair` (corrupt) or `sync --force` ({scope}); delete it when done",
                         scope=scope,
                         severity=WARNING,
                         fix=f"rm {p}",
