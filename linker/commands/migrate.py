@@ -173,6 +173,8 @@ def _render(app: App, result: Result, dry_run: bool, elapsed: float) -> None:
         app.out(f"  ! {p.describe()}")
     if not plan.items and not problems:
         app.out("Nothing to migrate." if not result.recovered else "Nothing else to migrate.")
+        for entry in result.locked:
+            app.out(f"  locked {entry} in {plan.lock_path}")
         return
     if result.applied and result.outcome is not None:
         out = result.outcome

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..hashpool import Digest, hash_many
 from ..hfcache import (
+    REFS,
     SHA40,
     CacheRepo,
     TreeFile,
@@ -40,6 +41,7 @@ UNSAFE = "unsafe-source"
 INCOMPLETE = "incomplete"
 CORRUPT = "corrupt"
 UNRESOLVED = "unresolved"
+NOT_A_MODEL = "not-a-model"  # source code or a project marker next to the model files
 
 
 @dataclass
@@ -80,6 +82,18 @@ class TreeOp:
 
 
 @dataclass
+class GuardOp:
+    """A ref written before the first byte of a revision moves, so that `hf cache prune` never deletes a partly
+    migrated snapshot (it needs the snapshot folder, made first). Kept after the run unless another ref names the
+    revision then."""
+
+    ref: str
+    snapshot: str
+    revision: str
+    refs: str  # the repo's refs folder: any other ref in it that names the revision protects it as well
+
+
+@dataclass
 class Item:
     """One repo migrated into the global cache."""
 
@@ -98,6 +112,7 @@ class Item:
     relinks: list[LinkOp] = field(default_factory=list)  # in the old place (hf-cache: it becomes a view)
     refs: list[RefOp] = field(default_factory=list)
     trees: list[TreeOp] = field(default_factory=list)
+    guards: list[GuardOp] = field(default_factory=list)
     prune: list[str] = field(default_factory=list)  # source folders whose empty directories are removed
     prune_stop: str = ""  # ... and their empty parents, up to (not including) this SRC folder
     cleanup: list[str] = field(default_factory=list)  # bookkeeping removed once every file of the item moved
@@ -139,6 +154,7 @@ class MigratePlan:
             it["relinks"] = [LinkOp(**x) for x in it.get("relinks", [])]
             it["refs"] = [RefOp(**x) for x in it.get("refs", [])]
             it["trees"] = [TreeOp(**x) for x in it.get("trees", [])]
+            it["guards"] = [GuardOp(**x) for x in it.get("guards", [])]
             items.append(Item(**it))
         return cls(
             global_cache=data["global_cache"],
@@ -215,9 +231,10 @@ class Options:
 
 
 def apply_overrides(units: list[Unit], opts: Options) -> None:
-    """--id, --type and --revision name one model: refuse them when the sources hold several."""
+    """--id, --type and --revision name one model: refuse them when the sources hold several. With none left (it
+    moved already) or only a refused one (its refusal names the file), there is nothing to override."""
     live = [u for u in units if not u.unsafe and u.kind != HF_CACHE]
-    if (opts.repo_id or opts.revision) and (len(live) != 1 or any(u.kind == HF_CACHE for u in units)):
+    if (opts.repo_id or opts.revision) and (len(live) > 1 or any(u.kind == HF_CACHE for u in units)):
         what = "--id" if opts.repo_id else "--revision"
         raise ConfigError(f"{what} names one model, but the sources hold {len(units)}: migrate them one at a time")
     for u in units:
@@ -225,6 +242,7 @@ def apply_overrides(units: list[Unit], opts: Options) -> None:
             u.repo_type = opts.repo_type
         if opts.repo_id and u in live:
             u.ids, u.id_reason = [opts.repo_id], "--id"
+            u.code = []  # --id says it is a model: the source-code refusal is lifted
 
 
 def build_plan(
@@ -238,7 +256,7 @@ def build_plan(
     plan = MigratePlan(global_cache=str(opts.global_cache), mode=opts.mode)
     if opts.lock_path is not None:
         plan.lock_path = str(opts.lock_path)
-    usable = [u for u in units if not u.unsafe and not u.problems]
+    usable = [u for u in units if not u.unsafe and not u.problems and not u.code]
     if digests is None:
         digests, _ = hash_units(usable, online=remote is not None, on_bytes=on_bytes)
     for unit in units:
@@ -247,6 +265,11 @@ def build_plan(
             path, _, why = msg.partition(": ")
             plan.problems.append(Problem(UNSAFE, label, path, why, fix="remove or fix it, then rerun"))
         if unit.unsafe:
+            continue
+        if unit.code:
+            shown = ", ".join(unit.code[:4]) + ("…" if len(unit.code) > 4 else "")
+            detail = f"looks like a code project, not a model ({shown}); nothing moved"
+            plan.problems.append(Problem(NOT_A_MODEL, label, str(unit.root), detail, fix=_fix_for(NOT_A_MODEL, unit)))
             continue
         for msg in unit.problems:
             kind = INCOMPLETE if "incomplete" in msg or "git-lfs" in msg else UNRESOLVED
@@ -271,7 +294,7 @@ def build_plan(
 
 
 def _fix_for(kind: str, unit: Unit) -> str:
-    if kind in ("ambiguous-id", "unknown-id"):
+    if kind in ("ambiguous-id", "unknown-id", NOT_A_MODEL):
         return f"linker migrate {unit.root} --id ORG/NAME"
     return ""
 
@@ -378,6 +401,17 @@ def _ref_ops(repo: CacheRepo, revision: str, wanted: list[tuple[str, bool]], ite
             )
 
 
+def _guard(repo: CacheRepo, revision: str, item: Item) -> None:
+    if item.blobs or item.links:
+        ref = repo.ref(guard_ref_name(revision))
+        item.guards.append(GuardOp(str(ref), str(repo.snapshot(revision)), revision, str(repo.path / REFS)))
+
+
+def guard_ref_name(revision: str) -> str:
+    """The ref that keeps a migrated revision from `hf cache prune` (also a local revision's only ref)."""
+    return f"linker/migrated-{revision[:12]}"
+
+
 def _plan_folder_unit(
     unit: Unit, res: Resolved, digests: dict[str, Digest], opts: Options, remote: Remote | None
 ) -> Item:
@@ -402,8 +436,9 @@ def _plan_folder_unit(
     refs = list(res.refs)
     if res.local:
         # A local revision is nobody's branch: no refs/main. A ref of our own keeps `hf cache prune` off it.
-        refs = [(f"linker/migrated-{res.revision[:12]}", True)]
+        refs = [(guard_ref_name(res.revision), True)]
     _ref_ops(repo, res.revision, refs, item, remote)
+    _guard(repo, res.revision, item)
     complete = _complete_tree(unit, res)
     if complete is not None and not os.path.exists(repo.tree(res.revision)):
         item.trees.append(TreeOp(str(repo.tree(res.revision)), complete[1]))
@@ -522,6 +557,9 @@ def _plan_cache_unit(
             complete = listing is not None and set(listing) == set(etags)
             if complete and not os.path.exists(repo.tree(rev)):
                 item.trees.append(TreeOp(str(repo.tree(rev)), tree_path.read_text()))
+        for rev in snapshots:
+            if any(link.path.startswith(str(repo.snapshot(rev)) + os.sep) for link in item.links):
+                _guard(repo, rev, item)
     if not (item.blobs or item.links or item.relinks or item.refs or item.trees) and not unit.in_place:
         item.notes.append("already in the global cache")
     pinned = unit.refs.get("main")
