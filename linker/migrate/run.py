@@ -105,7 +105,7 @@ def _discover_all(
     for src in sources:
         src = Path(os.path.abspath(src))
         try:
-            found = discover(src, kind, global_cache=gc)
+            found = discover(src, kind, global_cache=gc, explicit=explicit)
         except ConfigError:
             if os.path.lexists(src) or not (moved := record.lookup(gc, src)):
                 raise
