@@ -62,24 +62,34 @@ def test_disk_full_midway_resumes_to_the_same_revision_protected_by_a_ref(tmp_pa
     files = _twelve_files()
     src = build_plain_folder(tmp_path / "acme" / "big", files)
     want = {sha(v) for v in files.values()}
+    lock = tmp_path / "project_cache.yaml"
     with small_tmpfs(tmp_path / "gc", "2m") as gc:
         planned = migrate_lib([src], Options(global_cache=gc), offline=True, dry_run=True)
         [revision] = planned.plan.items[0].revisions
         # free space looks ample when checked (another process fills the disk during the copy)
         monkeypatch.setattr(shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(1 << 40, 0, 1 << 40))
-        first = migrate_lib([src], Options(global_cache=gc), offline=True)
-        monkeypatch.undo()
+        first = migrate_lib([src], Options(global_cache=gc, lock_path=lock), offline=True)
         assert first.outcome is not None and first.outcome.problems  # ENOSPC: incomplete
         assert want <= reachable_contents(src, gc)  # no byte lost
         assert _revisions(gc, "acme/big") == [revision]
         assert _protecting_refs(gc, "acme/big", revision), "a partial snapshot with no ref: prune deletes it"
         assert _journals(gc), "the interrupted migration must stay pending"
-        # with room again, a rerun finishes the same revision
+        assert not lock.exists()
+        # a rerun while the disk is still full: refused again, the files left are not made a revision of their own
+        still = migrate_lib([src], Options(global_cache=gc, lock_path=lock), offline=True)
+        monkeypatch.undo()
+        assert "incomplete" in {p.kind for p in still.plan.problems} and not still.plan.items
+        assert _revisions(gc, "acme/big") == [revision] and not lock.exists()
+        assert want <= reachable_contents(src, gc)
+        # with room again, a rerun finishes the same revision, and --lock pins it
         subprocess.run(["mount", "-o", "remount,size=32m", str(gc)], check=True)
-        again = migrate_lib([src], Options(global_cache=gc), offline=True)
+        again = migrate_lib([src], Options(global_cache=gc, lock_path=lock), offline=True)
         assert again.outcome is None or not again.outcome.problems
+        assert not again.plan.problems
         assert any("resumed" in m for m in again.recovered), again.recovered
         assert _revisions(gc, "acme/big") == [revision]
+        [entry] = yaml.safe_load(lock.read_text())["models"]
+        assert entry["revision"] == revision and entry["local"] is True
         assert global_snapshot(gc, "acme/big", revision) == files
         assert _protecting_refs(gc, "acme/big", revision)
         assert want <= reachable_contents(src, gc)
