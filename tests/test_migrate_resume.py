@@ -210,3 +210,26 @@ def test_rerun_with_lock_after_a_kill_once_the_source_moved(project, tmp_path, m
     proc = project.linker("migrate", str(src), "--lock", "--offline")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert yaml.safe_load(project.lock_path.read_text())["models"] == [entry]
+
+
+def test_a_failure_no_rerun_can_finish_closes_the_journal_and_keeps_the_guard(tmp_path, monkeypatch):
+    from linker.migrate import executor
+
+    files = tiny_model_files("bert", seed=27)
+    src = build_plain_folder(tmp_path / "acme" / "changed", files)
+    gc = tmp_path / "global"
+    real = executor.Executor.blob
+
+    def changed(self, item, op):  # as when a source file is edited between hashing and moving
+        if op.src.endswith("vocab.txt"):
+            return self.fail(item, op.src, "changed since it was hashed; left in place")
+        return real(self, item, op)
+
+    monkeypatch.setattr(executor.Executor, "blob", changed)
+    result = migrate_lib([src], Options(global_cache=gc), offline=True)
+    monkeypatch.undo()
+    assert result.outcome is not None and result.outcome.failed_items == {"acme/changed"}
+    assert not _journals(gc)  # not pending forever: a rerun plans what is left as it now is
+    [rev] = _revisions(gc, "acme/changed")
+    assert _protecting_refs(gc, "acme/changed", rev)  # what moved stays protected
+    assert {sha(v) for v in files.values()} <= reachable_contents(src, gc)

@@ -36,6 +36,7 @@ class Outcome:
     deduped: int = 0
     problems: list[Problem] = field(default_factory=list)
     failed_items: set[str] = field(default_factory=set)
+    retry: set[str] = field(default_factory=set)  # failed items a rerun can finish (full disk...): journal kept
 
     @property
     def written(self) -> int:
@@ -89,6 +90,7 @@ class Executor:
         except OSError as exc:  # a full disk before the first byte moved: nothing is touched
             self.fail(item, item.source, f"not started ({exc.strerror or exc}); left in place")
             self.out.failed_items.add(item.label)
+            self.out.retry.add(item.label)
             return
         ok = True
         for op in item.blobs:
@@ -99,6 +101,7 @@ class Executor:
             ok = self.links_and_refs(item, ok)
         except OSError as exc:  # links of a partial snapshot: the guard ref keeps it, the journal resumes it
             ok = self.fail(item, getattr(exc, "filename", None) or item.source, f"not linked ({exc.strerror})")
+            self.out.retry.add(item.label)
         if not ok:
             self.out.failed_items.add(item.label)
         for root in item.prune:
@@ -175,8 +178,10 @@ class Executor:
                 else:
                     placed = self.copy(src, dst, op)
         except OSError as exc:  # disk full, read-only folder...: the source is intact
+            self.out.retry.add(item.label)
             return self.fail(item, op.src, f"not placed ({exc.strerror or exc}); source left in place")
         if not placed:
+            self.out.retry.add(item.label)
             return self.fail(item, op.src, f"copy did not verify as {op.etag[:12]}; source left in place")
         if op.remove_src and os.path.lexists(src) and stat.S_ISREG(os.lstat(src).st_mode):
             fsync_dir(dst.parent)  # the verified copy's name is durable before the source goes

@@ -126,10 +126,10 @@ def resume_locked(global_cache: Path) -> list[Resumed]:
             line += f"; {len(outcome.problems)} could not be completed: " + "; ".join(
                 p.describe() for p in outcome.problems[:3]
             )
-        if outcome.failed_items:
+        if outcome.retry:
             line += "; still incomplete (kept, protected by a ref): rerun `linker migrate` once fixed"
         sources = [it.source for it in plan.items]
-        out.append(Resumed(line, not outcome.failed_items, sources, list(outcome.problems)))
+        out.append(Resumed(line, not outcome.retry, sources, list(outcome.problems)))
     with contextlib.suppress(OSError):
         migrate_journal_dir(global_cache).rmdir()
     return out

@@ -134,7 +134,9 @@ def apply_plan(
     plan: MigratePlan, *, journal: Path | None = None, on_bytes: Callable[[int], None] | None = None
 ) -> tuple[Outcome, list[str]]:
     """Journal the plan (unless resuming one), execute it, update the lockfile, then close the journal: unless an
-    item could not be completed, which the journal then keeps for the next run to finish (the same revision)."""
+    item failed in a way a rerun can finish (a full disk, a copy that did not verify), which the journal then keeps
+    for the next run to finish to the same revision. (A permanent failure, such as a source that changed, closes
+    it: the guard ref still protects what moved, and a rerun plans what is left as it now is.)"""
     from . import journal as jr
 
     path = journal if journal is not None else jr.begin(plan)
@@ -145,7 +147,7 @@ def apply_plan(
     if plan.lock_path:
         locked = update_lock(Path(plan.lock_path), [it.lock_entry for it in done])
     record.remember(Path(plan.global_cache), done)
-    if not outcome.failed_items:
+    if not outcome.retry:  # else kept: the next run finishes it to the same revision
         jr.end(path)
     return outcome, locked
 
