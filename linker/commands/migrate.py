@@ -155,9 +155,9 @@ def _render(app: App, result: Result, dry_run: bool, elapsed: float) -> None:
         app.out(f"      id: {it.id_reason}; revision: {it.reason}")
         by_op = it.bytes_by_op()
         parts = [f"{it.files} file(s), {human_size(it.size)}"]
-        for op, n in sorted(by_op.items()):
-            word = {MOVE: "rename", OP_DEDUPE: "already there"}.get(op, op)
-            parts.append(f"{word} {human_size(n)}")
+        for op_kind, size in sorted(by_op.items()):
+            word = {MOVE: "rename", OP_DEDUPE: "already there"}.get(op_kind, op_kind)
+            parts.append(f"{word} {human_size(size)}")
         if it.refs:
             parts.append("refs: " + ", ".join(r.path.split("/refs/", 1)[-1] for r in it.refs))
         app.out("      " + "; ".join(parts))

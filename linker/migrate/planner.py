@@ -210,9 +210,9 @@ def hash_units(
                 f.etag, f.lfs, f.origin = None, None, ""
                 redo[str(f.abspath)] = "both" if online else ("sha256" if guess_lfs(unit, f) else "sha1")
     if redo:
-        for key, r in hash_many([(k, k, kind) for k, kind in redo.items()]).items():
+        for done_key, r in hash_many([(k, k, kind) for k, kind in redo.items()]).items():
             if isinstance(r, Digest):
-                digests[str(key)] = r
+                digests[str(done_key)] = r
     return digests, sum(sizes.values())
 
 
@@ -563,9 +563,9 @@ def _plan_cache_unit(
     if not (item.blobs or item.links or item.relinks or item.refs or item.trees) and not unit.in_place:
         item.notes.append("already in the global cache")
     pinned = unit.refs.get("main")
-    rev = pinned if pinned in snapshots else (next(iter(snapshots)) if len(snapshots) == 1 else None)
-    if rev:
-        item.lock_entry = _lock_entry(repo_id, unit.repo_type, rev, False)
+    lock_rev = pinned if pinned in snapshots else (next(iter(snapshots)) if len(snapshots) == 1 else None)
+    if lock_rev:
+        item.lock_entry = _lock_entry(repo_id, unit.repo_type, lock_rev, False)
     elif opts.lock_path is not None:
         item.notes.append("--lock: no refs/main and several snapshots; add the entry with the revision you want")
     return item
