@@ -4,6 +4,7 @@ without a lockfile."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -18,7 +19,7 @@ from linker.migrate.planner import Options
 from linker.migrate.run import migrate as migrate_lib
 from tests.cachefactory import build_plain_folder, repo_folder_name, tiny_model_files
 from tests.fsfaults import small_tmpfs
-from tests.hfprobe import scan
+from tests.hfprobe import hf_cli, scan
 from tests.migrate_support import crash_migrate_after, global_snapshot, reachable_contents, sha
 
 
@@ -42,6 +43,13 @@ def _protecting_refs(gc: Path, repo_id: str, revision: str) -> list[str]:
                 if rev["commit_hash"] == revision:
                     out += rev["refs"]
     return out
+
+
+def _prunable(gc: Path) -> int:
+    """How many revisions the real `hf cache prune` would delete."""
+    proc = hf_cli(["cache", "prune", "--dry-run", "--cache-dir", str(gc), "--format", "json"], hub_cache=gc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return int(json.loads(proc.stdout)["revisions"]) if proc.stdout.strip() else 0  # nothing to prune: no output
 
 
 def _revisions(gc: Path, repo_id: str) -> list[str]:
@@ -73,6 +81,7 @@ def test_disk_full_midway_resumes_to_the_same_revision_protected_by_a_ref(tmp_pa
         assert want <= reachable_contents(src, gc)  # no byte lost
         assert _revisions(gc, "acme/big") == [revision]
         assert _protecting_refs(gc, "acme/big", revision), "a partial snapshot with no ref: prune deletes it"
+        assert _prunable(gc) == 0
         assert _journals(gc), "the interrupted migration must stay pending"
         assert not lock.exists()
         # a rerun while the disk is still full: refused again, the files left are not made a revision of their own
@@ -91,7 +100,7 @@ def test_disk_full_midway_resumes_to_the_same_revision_protected_by_a_ref(tmp_pa
         [entry] = yaml.safe_load(lock.read_text())["models"]
         assert entry["revision"] == revision and entry["local"] is True
         assert global_snapshot(gc, "acme/big", revision) == files
-        assert _protecting_refs(gc, "acme/big", revision)
+        assert _protecting_refs(gc, "acme/big", revision) and _prunable(gc) == 0
         assert want <= reachable_contents(src, gc)
         assert not _journals(gc)
         assert not src.exists()
