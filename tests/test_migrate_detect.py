@@ -77,6 +77,7 @@ def test_remote_code_tokenizer_only_and_config_only_repos_are_models(project, tm
         "modeling_tiny.py": b"class TinyModel: pass\n",
         "configuration_tiny.py": b"class TinyConfig: pass\n",
         "tokenization_tiny.py": b"class TinyTokenizer: pass\n",
+        "handler.py": b"class EndpointHandler: pass\n",
     }
     tok = {"tokenizer.json": b'{"version": "1.0"}', "tokenizer_config.json": b"{}", "special_tokens_map.json": b"{}"}
     cfg = {"config.json": json.dumps({"model_type": "bert", "hidden_size": 8}).encode(), "README.md": b"# cfg\n"}

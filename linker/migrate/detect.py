@@ -9,8 +9,8 @@ A model folder is refused (named, nothing moved) when it also holds source code 
 files such as `app.py`, `main.go`, `index.js`; `pyproject.toml`, `package.json`, `go.mod`, `setup.py`...; a nested
 `.git`, or a top-level `.git` whose remote is not the Hub. Model repos do carry Python for `trust_remote_code`:
 top-level `modeling_*.py`, `configuration_*.py`, `tokenization_*.py`, `processing_*.py`,
-`image_processing_*.py`, `feature_extraction_*.py` are model files. `--id` lifts the refusal (it says the folder
-is a model).
+`image_processing_*.py`, `feature_extraction_*.py` and an Inference Endpoints `handler.py` are model files.
+`--id` lifts the refusal (it says the folder is a model).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ SOURCE_SUFFIXES = (
 REMOTE_CODE_PREFIXES = (
     "modeling_", "configuration_", "tokenization_", "processing_", "image_processing_", "feature_extraction_",
 )  # fmt: skip
+REPO_CODE = frozenset({"handler.py"})  # an Inference Endpoints custom handler
 PROJECT_MARKERS = frozenset({
     ".git", "pyproject.toml", "package.json", "go.mod", "setup.py", "setup.cfg", "Cargo.toml", "pom.xml",
     "build.gradle", "Gemfile", "composer.json", "CMakeLists.txt", "Makefile", "node_modules", ".venv",
@@ -74,7 +75,7 @@ def is_model_folder(d: Path, *, lenient: bool = False) -> bool:
 
 
 def _remote_code(path: str) -> bool:
-    return "/" not in path and path.startswith(REMOTE_CODE_PREFIXES) and path.endswith(".py")
+    return "/" not in path and path.endswith(".py") and (path.startswith(REMOTE_CODE_PREFIXES) or path in REPO_CODE)
 
 
 def _hub_clone(git: Path) -> bool:
