@@ -12,7 +12,8 @@ from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id
 from ..lockfile import LOCKFILE_NAME, find_lockfile
-from ..migrate.planner import COPY, HARDLINK, MOVE, OP_DEDUPE, MigratePlan, Options
+from ..migrate.plandata import COPY, HARDLINK, MOVE, OP_DEDUPE, MigratePlan
+from ..migrate.planner import Options
 from ..migrate.run import Result, migrate
 from ..migrate.units import KIND_ALIASES, KINDS
 from ..plan import human_size

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_text
 from ..hfcache import migrate_record_path
-from .planner import Item
+from .plandata import Item
 from .units import inside
 
 

@@ -15,7 +15,8 @@ from ..hfcache import offline_mode
 from ..plan import Problem
 from . import journal, record
 from .executor import Outcome, execute
-from .planner import INCOMPLETE, MigratePlan, Options, apply_overrides, build_plan
+from .plandata import INCOMPLETE, MigratePlan
+from .planner import Options, apply_overrides, build_plan
 from .remote import Remote
 from .sources import discover
 from .space import check_space

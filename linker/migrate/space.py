@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import LinkerError
 from ..plan import human_size
-from .planner import COPY, HARDLINK, MOVE, BlobOp, MigratePlan
+from .plandata import COPY, HARDLINK, MOVE, BlobOp, MigratePlan
 
 
 class NotEnoughSpace(LinkerError):
