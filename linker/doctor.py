@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LinkerError
-from .hfcache import CacheRepo, global_cache_dir, is_true, offline_mode
+from .hfcache import CacheRepo, global_cache_dir, is_true, migrate_journal_dir, offline_mode
 from .lockfile import Lockfile
 from .plan import human_size
 
@@ -92,6 +92,7 @@ def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> 
     checks.extend(_library_caches(global_cache, lock))
     checks.extend(_permissions(global_cache, lock))
     checks.extend(_free_space(global_cache, lock))
+    checks.extend(_interrupted_migrate(global_cache))
     if lock is not None:
         checks.extend(_view_is_global(global_cache, lock))
         checks.extend(_links(global_cache, lock))
@@ -320,6 +321,25 @@ def _free_space(global_cache: Path, lock: Lockfile | None) -> list[Check]:
         else:
             out.append(Check("free-space", OK, f"{human_size(free)} free for the {what} ({base}){need}"))
     return out
+
+
+def _interrupted_migrate(global_cache: Path) -> list[Check]:
+    """A `linker migrate` journal left by a kill or a full disk: a model half in its old place, half linked."""
+    if not migrate_journal_dir(global_cache).is_dir():
+        return []  # the common case costs one stat, not an import of the migrate package
+    from .migrate.journal import pending
+
+    found = pending(global_cache)
+    if not found:
+        return []
+    return [
+        Check(
+            "migrate",
+            WARN,
+            f"{len(found)} interrupted `linker migrate` run(s) in {global_cache}: a model is half migrated",
+            fix="linker repair (or rerun `linker migrate`): it resumes the migration",
+        )
+    ]
 
 
 def _view_is_global(global_cache: Path, lock: Lockfile) -> list[Check]:

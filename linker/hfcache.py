@@ -522,6 +522,11 @@ def migrate_journal_dir(cache: Path) -> Path:
     return cache / ".locks" / "linker-migrate"
 
 
+def migrate_record_path(cache: Path) -> Path:
+    """What `linker migrate` finished, per source folder (so a rerun on a moved source says so)."""
+    return cache / ".locks" / "linker-migrated.json"
+
+
 def migrate_lock_path(cache: Path) -> Path:
     """The lock one `linker migrate` (or its recovery) holds on a global cache."""
     return cache / ".locks" / "linker-migrate.lock"

@@ -12,7 +12,8 @@ from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id
 from ..lockfile import LOCKFILE_NAME, find_lockfile
-from ..migrate.planner import COPY, HARDLINK, MOVE, OP_DEDUPE, MigratePlan, Options
+from ..migrate.plandata import COPY, HARDLINK, MOVE, OP_DEDUPE, MigratePlan
+from ..migrate.planner import Options
 from ..migrate.run import Result, migrate
 from ..migrate.units import KIND_ALIASES, KINDS
 from ..plan import human_size
@@ -155,9 +156,9 @@ def _render(app: App, result: Result, dry_run: bool, elapsed: float) -> None:
         app.out(f"      id: {it.id_reason}; revision: {it.reason}")
         by_op = it.bytes_by_op()
         parts = [f"{it.files} file(s), {human_size(it.size)}"]
-        for op, n in sorted(by_op.items()):
-            word = {MOVE: "rename", OP_DEDUPE: "already there"}.get(op, op)
-            parts.append(f"{word} {human_size(n)}")
+        for op_kind, size in sorted(by_op.items()):
+            word = {MOVE: "rename", OP_DEDUPE: "already there"}.get(op_kind, op_kind)
+            parts.append(f"{word} {human_size(size)}")
         if it.refs:
             parts.append("refs: " + ", ".join(r.path.split("/refs/", 1)[-1] for r in it.refs))
         app.out("      " + "; ".join(parts))
@@ -173,6 +174,8 @@ def _render(app: App, result: Result, dry_run: bool, elapsed: float) -> None:
         app.out(f"  ! {p.describe()}")
     if not plan.items and not problems:
         app.out("Nothing to migrate." if not result.recovered else "Nothing else to migrate.")
+        for entry in result.locked:
+            app.out(f"  locked {entry} in {plan.lock_path}")
         return
     if result.applied and result.outcome is not None:
         out = result.outcome

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..context import App, json_option, pass_app
+from ..errors import EXIT_FAILED, EXIT_OK, ConfigError
+from ..lockfile import find_lockfile
 
 
 @click.command()
@@ -26,6 +30,11 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
     from ..repair.apply import repair
     from ..repair.render import render_result
 
+    global_cache = app.global_cache()
+    try:
+        find_lockfile(app.config)
+    except ConfigError:  # no project here: still finish an interrupted migrate of the global cache
+        return _journals_only(app, global_cache, dry_run)
     lock, global_cache = app.project()
     result = repair(
         lock,
@@ -40,3 +49,30 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
     else:
         render_result(app, result, dry_run=dry_run)
     return result.exit_code
+
+
+def _journals_only(app: App, global_cache: Path, dry_run: bool) -> int:
+    """Without a lockfile there is no view to repair; an interrupted migrate in the global cache is finished all
+    the same (it leaves a model half linked). With nothing pending, the missing lockfile is the error."""
+    from ..hfcache import migrate_journal_dir
+    from ..migrate.journal import pending, resume
+
+    if dry_run:
+        found = pending(global_cache) if migrate_journal_dir(global_cache).is_dir() else []
+        if not found:
+            app.lockfile()  # raises: no project_cache.yaml
+        lines = [f"would resume the interrupted migrate {p}" for p in found]
+        ok = True
+    else:
+        done = resume(global_cache)
+        if not done:
+            app.lockfile()  # raises: no project_cache.yaml
+        lines = [r.message for r in done]
+        ok = all(r.complete for r in done)
+    if app.json:
+        app.emit_json({"dry_run": dry_run, "ok": ok, "recovered": lines, "lockfile": None})
+    else:
+        for line in lines:
+            app.out(f"  + migrate: {line}")
+        app.out("No project_cache.yaml here: only the global cache's interrupted migrate was handled.")
+    return EXIT_OK if ok else EXIT_FAILED

@@ -161,7 +161,7 @@ def _scan_repo(
                 unit.lfs_patterns = lfs_patterns_from_gitattributes(ga.abspath.read_text(errors="replace"))
     unit.orphans = [f for etag, f in blobs.items() if f is not None and etag not in used]
     for f in unit.orphans:
-        f.path = f"(blob {f.etag[:12]})"
+        f.path = f"(blob {(f.etag or '')[:12]})"
     if unit.relinks:
         unit.notes.append(f"{unit.relinks} hub-0.13 snapshot link(s) (absolute or CWD-relative) rewritten as relative")
     return unit

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from ..filelocks import blob_lock
 from ..fsutil import atomic_copy, atomic_symlink, atomic_write_text, fsync_dir, is_cross_device, tmp_path
-from ..hfcache import blob_matches, ensure_cachedir_tag, write_ref
+from ..hfcache import blob_matches, ensure_cachedir_tag, read_ref, write_ref
 from ..plan import Problem
-from .planner import COPY, HARDLINK, MOVE, OP_DEDUPE, BlobOp, Item, MigratePlan
+from .plandata import COPY, HARDLINK, MOVE, OP_DEDUPE, BlobOp, Item, MigratePlan
 
 FAILED = "failed"
 
@@ -36,6 +36,7 @@ class Outcome:
     deduped: int = 0
     problems: list[Problem] = field(default_factory=list)
     failed_items: set[str] = field(default_factory=set)
+    retry: set[str] = field(default_factory=set)  # failed items a rerun can finish (full disk...): journal kept
 
     @property
     def written(self) -> int:
@@ -83,12 +84,37 @@ class Executor:
         return self.out
 
     def run_item(self, item: Item) -> None:
-        ok = True
         self.failed_blobs = set()
+        try:
+            self.guard(item)
+        except OSError as exc:  # a full disk before the first byte moved: nothing is touched
+            self.fail(item, item.source, f"not started ({exc.strerror or exc}); left in place")
+            self.out.failed_items.add(item.label)
+            self.out.retry.add(item.label)
+            return
+        ok = True
         for op in item.blobs:
             if not self.blob(item, op):
                 ok = False
                 self.failed_blobs.add(os.path.normpath(op.dst))
+        try:
+            ok = self.links_and_refs(item, ok)
+        except OSError as exc:  # links of a partial snapshot: the guard ref keeps it, the journal resumes it
+            ok = self.fail(item, getattr(exc, "filename", None) or item.source, f"not linked ({exc.strerror})")
+            self.out.retry.add(item.label)
+        if not ok:
+            self.out.failed_items.add(item.label)
+        for root in item.prune:
+            self.prune(Path(root), Path(item.prune_stop) if item.prune_stop else None)
+
+    def guard(self, item: Item) -> None:
+        """Before the first byte moves: the snapshot folder, then a ref naming it (durable)."""
+        for g in item.guards:
+            Path(g.snapshot).mkdir(parents=True, exist_ok=True)
+            write_ref(Path(g.ref), g.revision)
+            fsync_dir(Path(g.ref).parent)
+
+    def links_and_refs(self, item: Item, ok: bool) -> bool:
         for link in item.links:
             ok = self.link(item, link.path, link.target, in_old_place=False) and ok
         for link in item.relinks:
@@ -100,20 +126,24 @@ class Executor:
         for d in self.dirty:
             fsync_dir(d)
         self.dirty.clear()
-        if ok:  # refs and trees only describe a snapshot that is complete
-            for ref in item.refs:
-                write_ref(Path(ref.path), ref.revision)
-            for tree in item.trees:
-                if not os.path.exists(tree.path):
-                    atomic_write_text(Path(tree.path), tree.content)
-            for path in item.cleanup:
-                st = _lstat(Path(path))
-                if st is not None and stat.S_ISREG(st.st_mode):
-                    os.unlink(path)
-        else:
-            self.out.failed_items.add(item.label)
-        for root in item.prune:
-            self.prune(Path(root), Path(item.prune_stop) if item.prune_stop else None)
+        if not ok:
+            return False
+        # refs and trees only describe a snapshot that is complete
+        for ref in item.refs:
+            write_ref(Path(ref.path), ref.revision)
+        for tree in item.trees:
+            if not os.path.exists(tree.path):
+                atomic_write_text(Path(tree.path), tree.content)
+        for path in item.cleanup:
+            st = _lstat(Path(path))
+            if st is not None and stat.S_ISREG(st.st_mode):
+                os.unlink(path)
+        kept = {os.path.normpath(r.path) for r in item.refs}
+        for g in item.guards:  # complete: the guard goes when another ref protects the revision
+            if os.path.normpath(g.ref) not in kept and _other_ref_names(Path(g.refs), Path(g.ref), g.revision):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(g.ref)
+        return True
 
     def fail(self, item: Item, path: str, detail: str, fix: str = "") -> bool:
         self.out.problems.append(Problem(FAILED, item.label, path, detail, fix))
@@ -148,8 +178,10 @@ class Executor:
                 else:
                     placed = self.copy(src, dst, op)
         except OSError as exc:  # disk full, read-only folder...: the source is intact
+            self.out.retry.add(item.label)
             return self.fail(item, op.src, f"not placed ({exc.strerror or exc}); source left in place")
         if not placed:
+            self.out.retry.add(item.label)
             return self.fail(item, op.src, f"copy did not verify as {op.etag[:12]}; source left in place")
         if op.remove_src and os.path.lexists(src) and stat.S_ISREG(os.lstat(src).st_mode):
             fsync_dir(dst.parent)  # the verified copy's name is durable before the source goes
@@ -282,6 +314,16 @@ class Executor:
             cur = cur.parent
             if stop is None or cur == stop or stop not in cur.parents:
                 return
+
+
+def _other_ref_names(refs: Path, guard: Path, revision: str) -> bool:
+    """Whether a ref of the repo other than the guard names `revision`."""
+    for dirpath, _dirs, names in os.walk(refs):
+        for name in names:
+            p = Path(dirpath) / name
+            if p != guard and read_ref(p) == revision:
+                return True
+    return False
 
 
 def execute(plan: MigratePlan, *, on_bytes: Callable[[int], None] | None = None) -> Outcome:

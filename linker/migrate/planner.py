@@ -1,4 +1,4 @@
-"""The migrate plan, as plain data: what moves where, how many bytes, which revision and why.
+"""Building the migrate plan (its data types are in plandata.py): what moves where, which revision and why.
 
 `build_plan` hashes every file (in parallel, streaming), decides revisions (revision.py) and turns the units into
 `Item`s of small operations. The executor applies them; the journal stores the plan as JSON so that an
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..hashpool import Digest, hash_many
 from ..hfcache import (
+    REFS,
     SHA40,
     CacheRepo,
     TreeFile,
@@ -27,132 +28,27 @@ from ..hfcache import (
     tree_json,
 )
 from ..plan import Problem
+from .plandata import (
+    COPY,
+    CORRUPT,
+    HARDLINK,
+    INCOMPLETE,
+    MOVE,
+    NOT_A_MODEL,
+    OP_DEDUPE,
+    UNRESOLVED,
+    UNSAFE,
+    BlobOp,
+    GuardOp,
+    Item,
+    LinkOp,
+    MigratePlan,
+    RefOp,
+    TreeOp,
+)
 from .remote import Remote
 from .revision import Resolved, etag_of, guess_lfs, needed_kind, resolve
 from .units import FOLDER, HF_CACHE, LOCAL_DIR, ST_LEGACY, SourceFile, Unit
-
-MOVE, COPY, HARDLINK = "move", "copy", "hardlink"
-MODES = (MOVE, COPY, HARDLINK)
-# Blob operations.
-OP_DEDUPE = "dedupe"  # the global cache already has this blob: verify it, then drop the source copy (move mode)
-# Problem kinds.
-UNSAFE = "unsafe-source"
-INCOMPLETE = "incomplete"
-CORRUPT = "corrupt"
-UNRESOLVED = "unresolved"
-
-
-@dataclass
-class BlobOp:
-    """Put one blob in the global cache from a source file."""
-
-    etag: str
-    size: int
-    src: str  # a regular file with the bytes
-    dst: str  # <global>/<repo>/blobs/<etag>
-    lock: str  # huggingface_hub's lock for that blob
-    op: str  # move | copy | hardlink | dedupe
-    ident: list[int] = field(default_factory=list)  # st_dev, st_ino, st_size, st_mtime_ns when hashed
-    remove_src: bool = False  # drop the source once the blob is in place and verified
-    cross_device: bool = False
-    leave_link: str = ""  # hf-cache: the old repo blob path, turned into a link to dst
-    sidecars: list[str] = field(default_factory=list)  # bookkeeping removed once the source is gone
-    aliases: list[str] = field(default_factory=list)  # symlinks in the source that named it, removed likewise
-
-
-@dataclass
-class LinkOp:
-    path: str  # a snapshot entry
-    target: str  # relative `../../blobs/<etag>`
-
-
-@dataclass
-class RefOp:
-    path: str
-    revision: str
-    reason: str
-
-
-@dataclass
-class TreeOp:
-    path: str
-    content: str
-
-
-@dataclass
-class Item:
-    """One repo migrated into the global cache."""
-
-    kind: str
-    source: str
-    repo_id: str
-    repo_type: str
-    revisions: list[str]
-    reason: str  # why this revision
-    local: bool = False
-    id_reason: str = ""
-    files: int = 0
-    size: int = 0
-    blobs: list[BlobOp] = field(default_factory=list)
-    links: list[LinkOp] = field(default_factory=list)  # in the global cache
-    relinks: list[LinkOp] = field(default_factory=list)  # in the old place (hf-cache: it becomes a view)
-    refs: list[RefOp] = field(default_factory=list)
-    trees: list[TreeOp] = field(default_factory=list)
-    prune: list[str] = field(default_factory=list)  # source folders whose empty directories are removed
-    prune_stop: str = ""  # ... and their empty parents, up to (not including) this SRC folder
-    cleanup: list[str] = field(default_factory=list)  # bookkeeping removed once every file of the item moved
-    unmark: list[str] = field(default_factory=list)  # `.no_exist` markers that would shadow files now present
-    notes: list[str] = field(default_factory=list)
-    lock_entry: dict[str, Any] | None = None
-
-    @property
-    def label(self) -> str:
-        return self.repo_id if self.repo_type == "model" else f"{self.repo_type}:{self.repo_id}"
-
-    def bytes_by_op(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for b in self.blobs:
-            key = "copy" if b.op == MOVE and b.cross_device else b.op
-            out[key] = out.get(key, 0) + b.size
-        return out
-
-
-@dataclass
-class MigratePlan:
-    global_cache: str
-    mode: str
-    items: list[Item] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    lock_path: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MigratePlan:
-        items = []
-        for it in data.get("items", []):
-            it = dict(it)
-            it["blobs"] = [BlobOp(**b) for b in it.get("blobs", [])]
-            it["links"] = [LinkOp(**x) for x in it.get("links", [])]
-            it["relinks"] = [LinkOp(**x) for x in it.get("relinks", [])]
-            it["refs"] = [RefOp(**x) for x in it.get("refs", [])]
-            it["trees"] = [TreeOp(**x) for x in it.get("trees", [])]
-            items.append(Item(**it))
-        return cls(
-            global_cache=data["global_cache"],
-            mode=data["mode"],
-            items=items,
-            problems=[Problem(**p) for p in data.get("problems", [])],
-            notices=list(data.get("notices", [])),
-            lock_path=data.get("lock_path", ""),
-        )
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(b.size for it in self.items for b in it.blobs)
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Hashing
@@ -194,9 +90,9 @@ def hash_units(
                 f.etag, f.lfs, f.origin = None, None, ""
                 redo[str(f.abspath)] = "both" if online else ("sha256" if guess_lfs(unit, f) else "sha1")
     if redo:
-        for key, r in hash_many([(k, k, kind) for k, kind in redo.items()]).items():
+        for done_key, r in hash_many([(k, k, kind) for k, kind in redo.items()]).items():
             if isinstance(r, Digest):
-                digests[str(key)] = r
+                digests[str(done_key)] = r
     return digests, sum(sizes.values())
 
 
@@ -215,9 +111,10 @@ class Options:
 
 
 def apply_overrides(units: list[Unit], opts: Options) -> None:
-    """--id, --type and --revision name one model: refuse them when the sources hold several."""
+    """--id, --type and --revision name one model: refuse them when the sources hold several. With none left (it
+    moved already) or only a refused one (its refusal names the file), there is nothing to override."""
     live = [u for u in units if not u.unsafe and u.kind != HF_CACHE]
-    if (opts.repo_id or opts.revision) and (len(live) != 1 or any(u.kind == HF_CACHE for u in units)):
+    if (opts.repo_id or opts.revision) and (len(live) > 1 or any(u.kind == HF_CACHE for u in units)):
         what = "--id" if opts.repo_id else "--revision"
         raise ConfigError(f"{what} names one model, but the sources hold {len(units)}: migrate them one at a time")
     for u in units:
@@ -225,6 +122,7 @@ def apply_overrides(units: list[Unit], opts: Options) -> None:
             u.repo_type = opts.repo_type
         if opts.repo_id and u in live:
             u.ids, u.id_reason = [opts.repo_id], "--id"
+            u.code = []  # --id says it is a model: the source-code refusal is lifted
 
 
 def build_plan(
@@ -238,7 +136,7 @@ def build_plan(
     plan = MigratePlan(global_cache=str(opts.global_cache), mode=opts.mode)
     if opts.lock_path is not None:
         plan.lock_path = str(opts.lock_path)
-    usable = [u for u in units if not u.unsafe and not u.problems]
+    usable = [u for u in units if not u.unsafe and not u.problems and not u.code]
     if digests is None:
         digests, _ = hash_units(usable, online=remote is not None, on_bytes=on_bytes)
     for unit in units:
@@ -247,6 +145,11 @@ def build_plan(
             path, _, why = msg.partition(": ")
             plan.problems.append(Problem(UNSAFE, label, path, why, fix="remove or fix it, then rerun"))
         if unit.unsafe:
+            continue
+        if unit.code:
+            shown = ", ".join(unit.code[:4]) + ("…" if len(unit.code) > 4 else "")
+            detail = f"looks like a code project, not a model ({shown}); nothing moved"
+            plan.problems.append(Problem(NOT_A_MODEL, label, str(unit.root), detail, fix=_fix_for(NOT_A_MODEL, unit)))
             continue
         for msg in unit.problems:
             kind = INCOMPLETE if "incomplete" in msg or "git-lfs" in msg else UNRESOLVED
@@ -271,7 +174,7 @@ def build_plan(
 
 
 def _fix_for(kind: str, unit: Unit) -> str:
-    if kind in ("ambiguous-id", "unknown-id"):
+    if kind in ("ambiguous-id", "unknown-id", NOT_A_MODEL):
         return f"linker migrate {unit.root} --id ORG/NAME"
     return ""
 
@@ -378,6 +281,17 @@ def _ref_ops(repo: CacheRepo, revision: str, wanted: list[tuple[str, bool]], ite
             )
 
 
+def _guard(repo: CacheRepo, revision: str, item: Item) -> None:
+    if item.blobs or item.links:
+        ref = repo.ref(guard_ref_name(revision))
+        item.guards.append(GuardOp(str(ref), str(repo.snapshot(revision)), revision, str(repo.path / REFS)))
+
+
+def guard_ref_name(revision: str) -> str:
+    """The ref that keeps a migrated revision from `hf cache prune` (also a local revision's only ref)."""
+    return f"linker/migrated-{revision[:12]}"
+
+
 def _plan_folder_unit(
     unit: Unit, res: Resolved, digests: dict[str, Digest], opts: Options, remote: Remote | None
 ) -> Item:
@@ -402,8 +316,9 @@ def _plan_folder_unit(
     refs = list(res.refs)
     if res.local:
         # A local revision is nobody's branch: no refs/main. A ref of our own keeps `hf cache prune` off it.
-        refs = [(f"linker/migrated-{res.revision[:12]}", True)]
+        refs = [(guard_ref_name(res.revision), True)]
     _ref_ops(repo, res.revision, refs, item, remote)
+    _guard(repo, res.revision, item)
     complete = _complete_tree(unit, res)
     if complete is not None and not os.path.exists(repo.tree(res.revision)):
         item.trees.append(TreeOp(str(repo.tree(res.revision)), complete[1]))
@@ -522,12 +437,15 @@ def _plan_cache_unit(
             complete = listing is not None and set(listing) == set(etags)
             if complete and not os.path.exists(repo.tree(rev)):
                 item.trees.append(TreeOp(str(repo.tree(rev)), tree_path.read_text()))
+        for rev in snapshots:
+            if any(link.path.startswith(str(repo.snapshot(rev)) + os.sep) for link in item.links):
+                _guard(repo, rev, item)
     if not (item.blobs or item.links or item.relinks or item.refs or item.trees) and not unit.in_place:
         item.notes.append("already in the global cache")
     pinned = unit.refs.get("main")
-    rev = pinned if pinned in snapshots else (next(iter(snapshots)) if len(snapshots) == 1 else None)
-    if rev:
-        item.lock_entry = _lock_entry(repo_id, unit.repo_type, rev, False)
+    lock_rev = pinned if pinned in snapshots else (next(iter(snapshots)) if len(snapshots) == 1 else None)
+    if lock_rev:
+        item.lock_entry = _lock_entry(repo_id, unit.repo_type, lock_rev, False)
     elif opts.lock_path is not None:
         item.notes.append("--lock: no refs/main and several snapshots; add the entry with the revision you want")
     return item

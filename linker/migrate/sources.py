@@ -18,26 +18,12 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..hfcache import SNAPSHOTS, check_repo_id, parse_repo_folder
 from .cachedir import cache_root, scan_hf_cache
+from .detect import code_in, is_model_folder
 from .flatcache import has_legacy_files, scan_transformers_legacy
 from .localdir import is_local_dir, local_dir_unit
 from .units import FOLDER, HF_CACHE, KIND_ALIASES, KINDS, LOCAL_DIR, ST_LEGACY, TRANSFORMERS_LEGACY, Unit, scan_files
 
-#: Top-level names that make a folder a model folder.
-_MODEL_FILES = frozenset({
-    "config.json", "modules.json", "model_index.json", "adapter_config.json", "tokenizer.json",
-    "tokenizer_config.json", "sentence_bert_config.json", "config_sentence_transformers.json",
-    "model.safetensors.index.json", "pytorch_model.bin.index.json", "generation_config.json",
-})  # fmt: skip
-_MODEL_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".onnx", ".h5", ".msgpack", ".ckpt")
 _MAX_DEPTH = 4
-
-
-def is_model_folder(d: Path) -> bool:
-    try:
-        names = [e.name for e in os.scandir(d) if e.is_file(follow_symlinks=False) or e.is_symlink()]
-    except OSError:
-        return False
-    return any(n in _MODEL_FILES or n.endswith(_MODEL_SUFFIXES) for n in names)
 
 
 def st_home() -> str | None:
@@ -62,16 +48,19 @@ def st_id_candidates(name: str) -> list[str]:
     return out
 
 
-def discover(src: Path, kind: str | None = None, *, global_cache: Path | None = None) -> list[Unit]:
-    """The units (one per model) a source holds, auto-detecting its kind unless `kind` forces it."""
+def discover(
+    src: Path, kind: str | None = None, *, global_cache: Path | None = None, explicit: bool = False
+) -> list[Unit]:
+    """The units (one per model) a source holds, auto-detecting its kind unless `kind` forces it. `explicit`
+    (`--id`): the folder given is a model if it holds any model file, even a bare config.json."""
     src = Path(os.path.abspath(src))
-    units = _discover(src, kind, global_cache)
+    units = _discover(src, kind, global_cache, explicit)
     for u in units:
         u.src = src
     return units
 
 
-def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Unit]:
+def _discover(src: Path, kind: str | None, global_cache: Path | None, explicit: bool) -> list[Unit]:
     if not src.exists():
         raise ConfigError(f"{src}: no such folder")
     if not src.is_dir():
@@ -80,7 +69,7 @@ def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Un
         kind = KIND_ALIASES.get(kind, kind)
         if kind not in KINDS:
             raise ConfigError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-        return _discover_kind(src, kind, global_cache)
+        return _discover_kind(src, kind, global_cache, explicit)
     if is_local_dir(src):
         return _discover_kind(src, LOCAL_DIR, global_cache)
     units: list[Unit] = []
@@ -92,7 +81,7 @@ def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Un
             units += scan_transformers_legacy(d)
     if units or cache is not None:
         return units
-    if is_model_folder(src):
+    if is_model_folder(src, lenient=explicit):
         return [st_unit(src) if _looks_st_legacy(src) else folder_unit(src)]
     children = _subdirs(src)
     model_children = [c for c in children if is_model_folder(c)]
@@ -101,7 +90,7 @@ def _discover(src: Path, kind: str | None, global_cache: Path | None) -> list[Un
     return _folder_tree(src)
 
 
-def _discover_kind(src: Path, kind: str, global_cache: Path | None) -> list[Unit]:
+def _discover_kind(src: Path, kind: str, global_cache: Path | None, explicit: bool = False) -> list[Unit]:
     if kind == LOCAL_DIR:
         if not is_local_dir(src):
             raise ConfigError(f"{src}: not an `hf download --local-dir` folder (no .cache/huggingface/download)")
@@ -119,10 +108,10 @@ def _discover_kind(src: Path, kind: str, global_cache: Path | None) -> list[Unit
             raise ConfigError(f"{src}: no transformers cache files (<sha256>.<sha256> with a .json sidecar)")
         return scan_transformers_legacy(d)
     if kind == ST_LEGACY:
-        if is_model_folder(src) or (src.name.count("_") and not _subdirs(src)):
+        if is_model_folder(src, lenient=explicit) or (src.name.count("_") and not _subdirs(src)):
             return [st_unit(src)]
         return [st_unit(c) for c in _subdirs(src) if not c.name.startswith(".")]
-    if is_model_folder(src):
+    if is_model_folder(src, lenient=explicit):
         return [folder_unit(src)]
     return _folder_tree(src)
 
@@ -166,7 +155,7 @@ def _folder_tree(src: Path) -> list[Unit]:
         return []  # an empty tree (for instance, everything was migrated already): nothing to do
     if not found:
         raise ConfigError(
-            f"{src}: no model found (no config.json, modules.json, weights... here or {_MAX_DEPTH} levels below)",
+            f"{src}: no model found (no weights, tokenizer or model config here or {_MAX_DEPTH} levels below)",
             hint="pass --kind to say what it is",
         )
     return [folder_unit(d) for d in found]
@@ -182,6 +171,7 @@ def folder_unit(d: Path) -> Unit:
     if check_repo_id(cand) is None:
         unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
     scan_files(unit, d)
+    unit.code = code_in(unit)
     return unit
 
 
@@ -190,6 +180,7 @@ def st_unit(d: Path) -> Unit:
     unit.ids = st_id_candidates(d.name)
     unit.id_reason = "from the sentence-transformers folder name"
     scan_files(unit, d)
+    unit.code = code_in(unit)
     if "modules.json" not in unit.files:
         unit.problems.append(
             "incomplete sentence-transformers download (no modules.json); not migrated "

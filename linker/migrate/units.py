@@ -62,6 +62,7 @@ class Unit:
     lfs_patterns: list[str] | None = None  # from the folder's .gitattributes
     problems: list[str] = field(default_factory=list)  # the unit is not migrated
     unsafe: list[str] = field(default_factory=list)  # refused: hostile tree
+    code: list[str] = field(default_factory=list)  # refused unless --id: source files, project markers (detect.py)
     notes: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)  # bookkeeping left in place
     extra: list[SourceFile] = field(default_factory=list)  # other versions: kept as blobs, no snapshot
