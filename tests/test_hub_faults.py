@@ -32,7 +32,7 @@ def lines_naming(text: str, word: str) -> list[str]:
 # Item 10: one bad download does not abort the sync
 
 
-@pytest.mark.parametrize("fault", ["short", "cut"])
+@pytest.mark.parametrize("fault", ["short", "cut", "wrong"])
 def test_bad_download_links_the_rest_and_names_the_entry(project, hub_store, hub, hub_env, fault):
     good, bad = push(hub_store, "acme/good"), push(hub_store, "acme/bad", seed=3)
     project.write_lock([entry(hub_store, "acme/good", good)])
@@ -179,3 +179,33 @@ def test_retry_after_beyond_the_deadline_gives_up_at_once(project, hub_store, hu
     r = project.linker("add", "acme/tiny", env={**hub_env, "LINKER_HUB_TIMEOUT": "5"}, timeout=60)
     assert r.returncode == 3, r.stdout + r.stderr
     assert "rate limited" in r.stderr and len(hub.requests) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Item 17: a token in HF_ENDPOINT is never printed
+
+URL_SECRET = "hf_UrlEmbeddedSecret0123456789"
+
+
+def _secret_endpoint(endpoint: str) -> str:
+    return endpoint.replace("http://", f"http://linker:{URL_SECRET}@")
+
+
+@pytest.mark.parametrize("args", ONLINE_COMMANDS, ids=lambda a: a[0])
+@pytest.mark.parametrize("outcome", ["ok", "failing", "silent"])
+def test_token_in_the_endpoint_url_is_never_printed(project, hub_store, hub, hub_env, silent_hub, args, outcome):
+    _lock_for(project, hub_store, args)
+    endpoint = silent_hub if outcome == "silent" else hub.endpoint
+    env = {**hub_env, "HF_ENDPOINT": _secret_endpoint(endpoint), "LINKER_HUB_TIMEOUT": "1"}
+    if outcome == "failing":
+        hub.fail_with(500)
+    for flags in (["-v"], ["--json"] if args[0] != "verify" else ["--remote", "--json"]):
+        cmd = [*flags, *args] if flags == ["-v"] else [args[0], *flags, *[a for a in args[1:] if a != "--remote"]]
+        if args[0] == "add":
+            project.lock_path.unlink(missing_ok=True)
+        r = project.linker(*cmd, env=env, timeout=60)
+        out = r.stdout + r.stderr
+        assert r.returncode == (0 if outcome == "ok" else 3), out
+        assert URL_SECRET not in out, out
+        if outcome != "ok":
+            assert "127.0.0.1" in out  # the endpoint is still named, without its userinfo

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from ..errors import ConfigError, HubError, LinkerError, NotFoundError
 from ..hfcache import SHA40, TreeFile, matches_patterns
 from ..lockfile import LockedFile
-from ..redact import scrub_text, scrub_url
+from ..redact import guard_std_streams, scrub_text, scrub_url
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -118,6 +118,8 @@ def setup() -> None:
     """Route huggingface_hub's requests through the deadline client (see `client.py`); idempotent."""
     from .client import install
 
+    token = _token()
+    guard_std_streams((token,) if token else ())  # a last net: tracebacks printed with -v are scrubbed too
     install(warn=_stderr)
 
 

@@ -1,16 +1,22 @@
 """Downloads into the global cache, through huggingface_hub (its own progress bars, locks and layout).
 
-A download that fails (the Hub refuses, the connection breaks, the bytes are short, the disk is full) fails its
-entry only: the caller links everything else and reports each failure in one line.
+A download that fails (the Hub refuses, the connection breaks, the bytes are short or wrong, the disk is full)
+fails its entry only: the caller links everything else and reports each failure in one line. huggingface_hub
+names a blob after the Hub's hash without checking the bytes, so every blob a download creates is hashed, and
+one that does not match its name is deleted (with its snapshot links) before anything can link it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import LinkerError
+from ..filelocks import blob_lock
+from ..hfcache import CacheRepo, blob_matches, etag_kind, link_etag
 from ..lockfile import Entry
 from . import (
     DISK_ERROR,
@@ -47,6 +53,37 @@ def download_failure(exc: OSError, what: str, global_cache: Path) -> HubFailure:
         return HubFailure(TRANSFER_FAILED, f"{what}: {name}: the download stopped at {got} of {want} bytes")
     text = str(exc).strip().splitlines()
     return HubFailure(TRANSFER_FAILED, f"{what}: {scrub(text[0]) if text else type(exc).__name__}")
+
+
+def blob_names(repo: CacheRepo) -> set[str]:
+    """The blob names present in a repo folder of the global cache."""
+    try:
+        return {name for name in os.listdir(repo.path / "blobs") if etag_kind(name)}
+    except OSError:
+        return set()
+
+
+def discard_wrong_blobs(repo: CacheRepo, revision: str, before: set[str], what: str) -> HubFailure | None:
+    """Hash the blobs that appeared since `before`; delete each that does not match its name, and the snapshot
+    links of `revision` pointing at it (under huggingface_hub's blob lock). A failure naming them, or None."""
+    new = sorted(blob_names(repo) - before)
+    matches = parallel_map(lambda e: blob_matches(repo.blob(e), e), new, jobs=4)
+    bad = [etag for etag, ok in zip(new, matches, strict=True) if not ok]
+    if not bad:
+        return None
+    names: list[str] = []
+    for etag in bad:
+        with blob_lock(repo.lock_path(etag)):
+            for path_in_repo, link in repo.snapshot_files(revision):
+                with contextlib.suppress(OSError):
+                    if link.is_symlink() and link_etag(os.readlink(link)) == etag:
+                        link.unlink()
+                        names.append(path_in_repo)
+            with contextlib.suppress(FileNotFoundError):
+                if not blob_matches(repo.blob(etag), etag):  # still wrong: not replaced by a good copy meanwhile
+                    repo.blob(etag).unlink()
+    files = ", ".join(sorted(names)) or f"blob {bad[0][:12]}"
+    return HubFailure(TRANSFER_FAILED, f"{what}: {files}: the bytes received do not match the Hub's hash (discarded)")
 
 
 def fetch_files(
@@ -113,6 +150,8 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
             failures[entry.label] = HubFailure(gave_up.kind, f"{what}: {gave_up.message.split(': ', 1)[-1]}")
             continue
         say(f"fetching {what} from {endpoint()}")
+        repo = CacheRepo(global_cache, entry.id, entry.type)
+        before = blob_names(repo)
         try:
             # A cheap probe first: snapshot_download's tree listing retries for ~20 s when the Hub is down.
             with hub_call(what):
@@ -131,8 +170,11 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
         except OSError as exc:  # not a network error (hub_call classifies those): the disk, or short bytes
             failure = download_failure(exc, what, global_cache)
         else:
-            fetched.append(entry.label)
-            continue
+            wrong = discard_wrong_blobs(repo, entry.revision, before, what)
+            if wrong is None:
+                fetched.append(entry.label)
+                continue
+            failure = wrong
         failures[entry.label] = failure
         if failure.kind in _GIVE_UP_KINDS:
             gave_up = failure
