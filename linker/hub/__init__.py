@@ -114,13 +114,19 @@ def scrub(text: str) -> str:
     return re.sub(r"\bhf_[A-Za-z0-9]{8,}\b", "hf_***", text)
 
 
+_ready: list[bool] = []
+
+
 def setup() -> None:
-    """Route huggingface_hub's requests through the deadline client (see `client.py`); idempotent."""
+    """Route huggingface_hub's requests through the deadline client (see `client.py`), once per process."""
+    if _ready:
+        return
     from .client import install
 
     token = _token()
     guard_std_streams((token,) if token else ())  # a last net: tracebacks printed with -v are scrubbed too
     install(warn=_stderr)
+    _ready.append(True)
 
 
 def _api() -> Any:
