@@ -209,3 +209,17 @@ def test_token_in_the_endpoint_url_is_never_printed(project, hub_store, hub, hub
         assert URL_SECRET not in out, out
         if outcome != "ok":
             assert "127.0.0.1" in out  # the endpoint is still named, without its userinfo
+
+
+@pytest.mark.parametrize(
+    ("raw", "want", "warned"),
+    [("", 30.0, False), ("2.5", 2.5, False), ("0", None, False), ("-1", 30.0, True), ("nan", 30.0, True),
+     ("inf", 30.0, True), ("soon", 30.0, True)],
+)  # fmt: skip
+def test_timeout_setting(monkeypatch, raw, want, warned):
+    from linker.hub.client import timeout_from_env
+
+    monkeypatch.setenv("LINKER_HUB_TIMEOUT", raw)
+    said: list[str] = []
+    assert timeout_from_env(said.append) == want
+    assert len(said) == (1 if warned else 0)

@@ -117,10 +117,15 @@ def _make_client_class() -> type:
                 attempt += 1
                 if seconds is not None:
                     request.extensions = {**request.extensions, "timeout": httpx2.Timeout(seconds).as_dict()}
+                attempt_start = time.monotonic()
                 try:
                     response = super().send(request, stream=True, **kwargs)
                 except httpx2.TimeoutException:
-                    raise HubDeadline(origin, seconds or 0) from None
+                    if seconds is None:  # no deadline of ours: huggingface_hub's own timeouts, its own handling
+                        raise
+                    raise HubDeadline(origin, seconds) from None
+                if seconds is not None:
+                    response.stream = DeadlineStream(response.stream, origin, attempt_start, seconds)
                 wait = self._retry_wait(response, attempt, start, seconds)
                 if wait is None:
                     break
@@ -128,8 +133,6 @@ def _make_client_class() -> type:
                 with _Settings.lock:
                     _Settings.retries[response.status_code] = _Settings.retries.get(response.status_code, 0) + 1
                 time.sleep(wait)
-            if seconds is not None:
-                response.stream = DeadlineStream(response.stream, origin, start, seconds)
             if not stream:
                 try:
                     response.read()
