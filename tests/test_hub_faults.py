@@ -223,3 +223,20 @@ def test_timeout_setting(monkeypatch, raw, want, warned):
     said: list[str] = []
     assert timeout_from_env(said.append) == want
     assert len(said) == (1 if warned else 0)
+
+
+def test_scrubbing_urls_tokens_and_streams(monkeypatch):
+    import io
+
+    from linker.redact import ScrubbingStream, scrub_text, scrub_url
+
+    monkeypatch.setenv("HF_TOKEN", "hf_FromTheEnvironment123")
+    assert scrub_url("see https://me:hf_x1@hub.example:8080/api?x=1") == "see https://***@hub.example:8080/api?x=1"
+    assert scrub_url("https://hub.example/a@b") == "https://hub.example/a@b"  # an @ in the path is not userinfo
+    text = "Traceback: GET http://u:p@h/x failed (Bearer hf_FromTheEnvironment123)"
+    assert scrub_text(text) == "Traceback: GET http://***@h/x failed (Bearer ***)"
+    sink = io.StringIO()
+    stream = ScrubbingStream(sink, ("s3cr3t-value",))
+    stream.write(f"{URL_SECRET} http://a:{URL_SECRET}@h s3cr3t-value\n")
+    assert sink.getvalue() == f"{URL_SECRET} http://***@h ***\n"  # a bare value is hidden only when it is known
+    assert stream.getvalue() == sink.getvalue()  # everything else is the wrapped stream's
