@@ -168,7 +168,7 @@ def test_429_and_503_are_retried_and_counted(project, hub_store, hub, hub_env, a
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert_no_raw_hf_output(out)
-    assert "retried 2 Hub request(s)" in r.stderr and f"HTTP {status} x2" in r.stderr, r.stderr
+    assert "2 Hub request(s) retried" in r.stderr and f"HTTP {status} x2" in r.stderr, r.stderr
     waits = [e for e in hub.requests if e["status"] == status]
     assert len(waits) == 2
 

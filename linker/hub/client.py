@@ -78,7 +78,7 @@ def retry_summary() -> str | None:
     if not made:
         return None
     by = ", ".join(f"HTTP {status} x{n}" for status, n in sorted(made.items()))
-    return f"note: retried {sum(made.values())} Hub request(s) the Hub asked us to repeat ({by})"
+    return f"note: {sum(made.values())} Hub request(s) retried after {by}"
 
 
 def _retry_after(headers: Any) -> float | None:
