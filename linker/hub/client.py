@@ -18,7 +18,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from ..redact import scrub_text
@@ -147,17 +147,17 @@ def _make_client_class() -> type:
             if response.status_code not in RETRY_STATUSES:
                 return None
             if attempt > MAX_RETRIES:
-                return _give_up(response, attempt - 1)
+                _give_up(response, attempt - 1)
             wait = _retry_after(response.headers)
             wait = float(min(2 ** (attempt - 1), 8)) if wait is None else wait
             if seconds is not None and time.monotonic() + wait > start + seconds:
-                return _give_up(response, attempt - 1)
+                _give_up(response, attempt - 1)
             return wait
 
     return DeadlineClient
 
 
-def _give_up(response: Any, retries: int) -> None:
+def _give_up(response: Any, retries: int) -> NoReturn:
     """Raise huggingface_hub's own error for a 429/5xx we stop retrying (so its backoff does not retry it again),
     with `linker_retries` set to the retries made."""
     from huggingface_hub.utils import hf_raise_for_status
@@ -168,7 +168,13 @@ def _give_up(response: Any, retries: int) -> None:
     except Exception as exc:
         exc.linker_retries = retries  # type: ignore[attr-defined]
         raise
-    return None
+    raise AssertionError(f"HTTP {response.status_code} did not raise")  # pragma: no cover - always >= 429
+
+
+def _say_retries(warn: Callable[[str], None]) -> None:
+    line = retry_summary()
+    if line:
+        warn(line)
 
 
 _installed = threading.Lock()
@@ -183,7 +189,7 @@ def install(warn: Callable[[str], None]) -> None:
         if _done:
             return
         _done = True
-        atexit.register(lambda: (line := retry_summary()) and warn(line))
+        atexit.register(_say_retries, warn)
         _Settings.timeout = timeout_from_env(warn)
         from huggingface_hub.utils import get_session, set_client_factory
 
