@@ -240,3 +240,23 @@ def test_scrubbing_urls_tokens_and_streams(monkeypatch):
     stream.write(f"{URL_SECRET} http://a:{URL_SECRET}@h s3cr3t-value\n")
     assert sink.getvalue() == f"{URL_SECRET} http://***@h ***\n"  # a bare value is hidden only when it is known
     assert stream.getvalue() == sink.getvalue()  # everything else is the wrapped stream's
+
+
+def test_repair_never_keeps_a_refetched_blob_with_wrong_bytes(project, hub_store, hub, hub_env):
+    sha = push(hub_store, "acme/tiny")
+    project.write_lock([entry(hub_store, "acme/tiny", sha)])
+    assert project.linker("sync", env=hub_env).returncode == 0
+    etag = hub_store.files_at("acme/tiny", sha)["model.safetensors"].etag
+    blob = project.global_cache / "models--acme--tiny" / "blobs" / etag
+    blob.unlink()
+    hub.corrupt(etag, "wrong")
+    r = project.linker("repair", env=hub_env)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert not blob.exists()
+    assert "model.safetensors" in r.stdout + r.stderr
+    hub.corrupt(etag, None)
+    r = project.linker("repair", env=hub_env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert load_file(project.view, "acme/tiny", "model.safetensors", revision=sha) == (
+        hub_store.files_at("acme/tiny", sha)["model.safetensors"].read_bytes()
+    )

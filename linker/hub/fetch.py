@@ -89,7 +89,8 @@ def discard_wrong_blobs(repo: CacheRepo, revision: str, before: set[str], what: 
 def fetch_files(
     repo_id: str, revision: str, paths: list[str], global_cache: Path, repo_type: str = "model"
 ) -> dict[str, Path]:
-    """`hf_hub_download` each path of a commit into the global cache; returns the snapshot paths."""
+    """`hf_hub_download` each path of a commit into the global cache; returns the snapshot paths. Raises our error
+    for the first failure, and for blobs whose bytes do not match their name (deleted, see `discard_wrong_blobs`)."""
     from huggingface_hub import hf_hub_download
 
     setup()
@@ -104,7 +105,12 @@ def fetch_files(
         except OSError as exc:
             raise download_failure(exc, what, global_cache).error() from None
 
+    repo = CacheRepo(global_cache, repo_id, repo_type)
+    before = blob_names(repo)
     results = parallel_map(one, paths, jobs=8)
+    wrong = discard_wrong_blobs(repo, revision, before, f"{_label(repo_id, repo_type)}@{revision[:12]}")
+    if wrong is not None:
+        raise wrong.error()
     return dict(zip(paths, results, strict=True))
 
 
