@@ -138,7 +138,7 @@ def test_wrong_wins_over_trouble(project, hub_store, hub, hub_env):
     """One entry's pin is wrong, another could not be checked: exit 1 (the lock is wrong, whatever the Hub)."""
     sha = push(hub_store, REPO)
     project.write_lock([entry(hub_store, REPO, sha), {"id": REPO, "revision": "a" * 40, "type": "space"}])
-    hub.fail_with(500, times=1)  # --jobs 1: the first entry meets the failure
+    hub.fail_with(500, times=6)  # --jobs 1: the first entry meets the failure, and its 5 retries
     code, doc = verify(project, hub_env, "--jobs", "1")
     assert statuses(doc) == {REPO: "hub-error", f"space:{REPO}": "repo-not-found"}
     assert code == 1

@@ -11,7 +11,7 @@ Exit code (`RemoteReport.exit_code`):
   changed. This wins over 3: a definite "your lock is wrong" is worth failing on even if other entries could
   not be checked.
 * 3 when nothing is wrong but some entry could not be checked: network error, Hub error, unauthorized,
-  gated without access, rate limited.
+  gated without access, rate limited, no answer within `LINKER_HUB_TIMEOUT`, a connection that broke.
 * 0 otherwise. Entries with `local: true` (a revision derived from content by `linker migrate`) that the Hub
   does not know are reported as "not on the Hub (local revision)" and do not fail the check: they were never
   expected to be there.
@@ -39,12 +39,14 @@ SIZE_CHANGED = "size-changed"
 NETWORK = "network-error"
 HUB_ERROR = "hub-error"
 RATE_LIMITED = "rate-limited"
+TIMEOUT = "timeout"
+TRANSFER = "transfer-failed"
 LOCAL = "local-not-on-hub"
 
 #: The lock is wrong (exit 1).
 WRONG = frozenset({REPO_NOT_FOUND, REVISION_NOT_FOUND, FILE_MISSING, HASH_CHANGED, SIZE_CHANGED})
 #: The Hub could not tell (exit 3).
-TROUBLE = frozenset({GATED, UNAUTHORIZED, NETWORK, HUB_ERROR, RATE_LIMITED})
+TROUBLE = frozenset({GATED, UNAUTHORIZED, NETWORK, HUB_ERROR, RATE_LIMITED, TIMEOUT, TRANSFER})
 
 TEXT = {
     OK: "ok",
@@ -58,6 +60,8 @@ TEXT = {
     NETWORK: "network error",
     HUB_ERROR: "hub error",
     RATE_LIMITED: "rate limited",
+    TIMEOUT: "no answer in time",
+    TRANSFER: "connection broke",
     LOCAL: "not on the Hub (local revision)",
 }
 # Which status an entry shows when several of its files differ.
@@ -108,7 +112,7 @@ class RemoteReport:
     def exit_code(self) -> int:
         if self.count(WRONG):
             return EXIT_FAILED
-        if self.count(TROUBLE):
+        if any(e.status not in (OK, LOCAL) for e in self.entries):  # TROUBLE, or any kind added later
             return EXIT_HUB
         return EXIT_OK
 

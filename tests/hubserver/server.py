@@ -86,6 +86,7 @@ class HubServer:
         self._fail_status: int | None = None
         self._fail_times: int | None = None
         self._fail_retry_after: int | None = 0
+        self._file_faults: dict[str, str] = {}
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []
         self.endpoint = ""
@@ -158,6 +159,23 @@ class HubServer:
             self._fail_status = status
             self._fail_times = times if status is not None else None
             self._fail_retry_after = retry_after
+
+    def corrupt(self, etag: str, mode: str | None) -> None:
+        """Serve the blob `etag` (sha256 of an LFS file, git sha1 otherwise) badly; None serves it well again.
+
+        "short": a well-framed body of half the bytes (Content-Length says half too); "cut": Content-Length says
+        the full size, half the bytes are sent, then the connection is closed; "wrong": the right size, other bytes."""
+        if mode not in (None, "short", "cut", "wrong"):
+            raise ValueError(f"unknown fault {mode!r}")
+        with self._log_lock:
+            if mode is None:
+                self._file_faults.pop(etag, None)
+            else:
+                self._file_faults[etag] = mode
+
+    def _file_fault(self, etag: str) -> str | None:
+        with self._log_lock:
+            return self._file_faults.get(etag)
 
     def _take_failure(self) -> tuple[int, int | None] | None:
         with self._log_lock:
@@ -266,11 +284,14 @@ class _Handler(BaseHTTPRequestHandler):
         file: Path | None = None,
         start: int = 0,
         length: int | None = None,
+        fault: str | None = None,
     ) -> None:
-        """Log, then send a response with `body` or `length` bytes of `file` from `start` (no body for HEAD)."""
+        """Log, then send a response with `body` or `length` bytes of `file` from `start` (no body for HEAD),
+        spoilt by `fault` (see `HubServer.corrupt`)."""
         headers = dict(headers or {})
+        fault = fault if self.command == "GET" else None  # a HEAD still tells the true size
         size = len(body) if file is None else (length or 0)
-        headers.setdefault("Content-Length", str(size))
+        headers.setdefault("Content-Length", str(size // 2 if fault == "short" else size))
         self.hub._record(
             {
                 "method": self.command,
@@ -295,13 +316,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with open(file, "rb") as f:
             f.seek(start)
-            remaining = size
+            remaining = size // 2 if fault in ("short", "cut") else size
             while remaining > 0:
                 chunk = f.read(min(CHUNK, remaining))
                 if not chunk:
                     break
+                if fault == "wrong":
+                    chunk = bytes(b ^ 0xFF for b in chunk)
                 self.wfile.write(chunk)
                 remaining -= len(chunk)
+        if fault == "cut":
+            self.wfile.flush()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send_json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         h = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
@@ -445,9 +473,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return self._respond(302, headers)
         headers["Content-Type"] = "application/octet-stream"
-        self._send_file(info.data, info.size, headers)
+        self._send_file(info.data, info.size, headers, self.hub._file_fault(info.git_oid))
 
-    def _send_file(self, data: Path, size: int, headers: dict[str, str]) -> None:
+    def _send_file(self, data: Path, size: int, headers: dict[str, str], fault: str | None = None) -> None:
         start, end = 0, size - 1
         status = 200
         rng = self.headers.get("Range")
@@ -466,7 +494,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise HttpError(416, None, "Range Not Satisfiable", {"Content-Range": f"bytes */{size}"})
                 status = 206
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        self._respond(status, headers, file=data, start=start, length=end - start + 1)
+        self._respond(status, headers, file=data, start=start, length=end - start + 1, fault=fault)
 
     def _cdn(self) -> None:
         segs = self.raw_path.split("/")[1:]
@@ -483,7 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
         name = (self.query.get("filename") or [""])[0]
         if name:
             headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}; filename=\"{_ascii(name)}\";"
-        self._send_file(path, path.stat().st_size, headers)
+        self._send_file(path, path.stat().st_size, headers, self.hub._file_fault(segs[1]))
 
     # ------------------------------------------------------------------ API endpoints
     def _whoami(self) -> None:

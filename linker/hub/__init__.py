@@ -6,8 +6,11 @@ reads `HF_ENDPOINT`, `HF_TOKEN` and `HF_HUB_OFFLINE` itself, exactly as huggingf
 Every huggingface_hub error is mapped to one of ours with a one-line message that never contains the token:
 
 * the Hub says the pin does not exist (repo, revision, file) -> `NotFoundError` (exit 1);
-* the Hub cannot be reached, refuses the token, gates the repo, rate-limits us or fails -> `HubError` (exit 3);
+* the Hub cannot be reached, refuses the token, gates the repo, rate-limits us, fails or does not answer within
+  `LINKER_HUB_TIMEOUT` -> `HubError` (exit 3);
 * a short sha -> `ConfigError` (exit 2), with the hint "pin the full 40-character commit".
+
+Every request goes through the deadline client of `client.py`; downloads into the global cache live in `fetch.py`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import ConfigError, HubError, LinkerError, NotFoundError
-from .hfcache import SHA40, TreeFile, matches_patterns
-from .lockfile import Entry, LockedFile
+from ..errors import ConfigError, HubError, LinkerError, NotFoundError
+from ..hfcache import SHA40, TreeFile, matches_patterns
+from ..lockfile import LockedFile
+from ..redact import guard_std_streams, scrub_text, scrub_url
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,10 +39,13 @@ UNAUTHORIZED = "unauthorized"
 RATE_LIMITED = "rate-limited"
 UNREACHABLE = "network-error"  # no answer at all: connection refused, DNS, timeout, offline mode
 HUB_FAILED = "hub-error"  # an answer we cannot use: 5xx, an unexpected status, not a Hub endpoint
+TIMEOUT = "timeout"  # no answer within LINKER_HUB_TIMEOUT
+TRANSFER_FAILED = "transfer-failed"  # the connection broke, or the bytes received are not the file
+DISK_ERROR = "disk-error"  # the download could not be written (full disk, read-only, ...)
 #: The Hub says the pin (or part of it) does not exist: the lock is wrong.
 NOT_FOUND_KINDS = frozenset({REPO_NOT_FOUND, REVISION_NOT_FOUND, FILE_MISSING})
 #: The Hub could not tell us: network, auth, gating, rate limit.
-TROUBLE_KINDS = frozenset({GATED, UNAUTHORIZED, RATE_LIMITED, UNREACHABLE, HUB_FAILED})
+TROUBLE_KINDS = frozenset({GATED, UNAUTHORIZED, RATE_LIMITED, UNREACHABLE, HUB_FAILED, TIMEOUT})
 #: Files the Hub serves even for a gated repo (so they prove nothing about access).
 UNGATED_FILES = ("README.md", ".gitattributes")
 
@@ -86,10 +92,10 @@ def failure_of(exc: BaseException) -> HubFailure | None:
 
 
 def endpoint() -> str:
-    """The Hub endpoint in effect (`HF_ENDPOINT`, else https://huggingface.co)."""
+    """The Hub endpoint in effect (`HF_ENDPOINT`, else https://huggingface.co), without userinfo: for display."""
     from huggingface_hub import constants
 
-    return constants.ENDPOINT
+    return scrub_url(constants.ENDPOINT)
 
 
 def _token() -> str | None:
@@ -102,16 +108,31 @@ def _token() -> str | None:
 
 
 def scrub(text: str) -> str:
-    """Remove the token (and anything shaped like an HF token) from text we are about to show."""
+    """Remove URL userinfo, the token (and anything shaped like an HF token) from text we are about to show."""
     token = _token()
-    if token:
-        text = text.replace(token, "***")
+    text = scrub_text(text, (token,) if token else ())
     return re.sub(r"\bhf_[A-Za-z0-9]{8,}\b", "hf_***", text)
+
+
+_ready: list[bool] = []
+
+
+def setup() -> None:
+    """Route huggingface_hub's requests through the deadline client (see `client.py`), once per process."""
+    if _ready:
+        return
+    from .client import install
+
+    token = _token()
+    guard_std_streams((token,) if token else ())  # a last net: tracebacks printed with -v are scrubbed too
+    install(warn=_stderr)
+    _ready.append(True)
 
 
 def _api() -> Any:
     from huggingface_hub import HfApi
 
+    setup()
     return HfApi()
 
 
@@ -123,8 +144,12 @@ def classify(exc: BaseException, what: str = "") -> HubFailure | None:
     """Map a huggingface_hub (or network) exception to a `HubFailure`; None when it is not a Hub problem."""
     from huggingface_hub import errors as hf_errors
 
+    from .client import HubDeadline
+
     prefix = f"{what}: " if what else ""
     where = endpoint()
+    if isinstance(exc, HubDeadline):
+        return HubFailure(TIMEOUT, f"{prefix}{scrub(str(exc))}")
     if isinstance(exc, hf_errors.OfflineModeIsEnabled):
         return HubFailure(UNREACHABLE, f"{prefix}offline mode is on (HF_HUB_OFFLINE=1): no request was made")
     if isinstance(exc, hf_errors.LocalEntryNotFoundError):
@@ -148,13 +173,20 @@ def classify(exc: BaseException, what: str = "") -> HubFailure | None:
         return HubFailure(FILE_MISSING, f"{prefix}file not found on {where}")
     if isinstance(exc, hf_errors.HfHubHTTPError):
         status = _status(exc)
+        retries = getattr(exc, "linker_retries", 0)
+        after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
         if status == 429:
-            return HubFailure(RATE_LIMITED, f"{prefix}rate limited by {where} (HTTP 429); retry later or set HF_TOKEN")
+            hint = "retry later or set HF_TOKEN"
+            return HubFailure(RATE_LIMITED, f"{prefix}rate limited by {where} (HTTP 429{after}); {hint}")
         if status in (401, 403):
             return HubFailure(UNAUTHORIZED, f"{prefix}access denied by {where} (HTTP {status}); check HF_TOKEN")
-        return HubFailure(HUB_FAILED, f"{prefix}{where} answered HTTP {status or '?'}")
+        return HubFailure(HUB_FAILED, f"{prefix}{where} answered HTTP {status or '?'}{after}")
     if isinstance(exc, hf_errors.FileMetadataError):
         return HubFailure(HUB_FAILED, f"{prefix}{where} does not answer like a Hugging Face Hub ({_one_line(exc)})")
+    if _is_broken_transfer(exc):
+        name = _request_file(exc)
+        detail = f"{name}: the connection broke" if name else f"the connection to {where} broke"
+        return HubFailure(TRANSFER_FAILED, f"{prefix}{detail}: {_one_line(exc)}")
     if _is_network_error(exc):
         return HubFailure(UNREACHABLE, f"{prefix}cannot reach {where}: {_one_line(exc) or type(exc).__name__}")
     return None
@@ -174,6 +206,23 @@ def _is_network_error(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - huggingface_hub always brings it
         pass
     return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _is_broken_transfer(exc: BaseException) -> bool:
+    """The Hub answered, then the connection broke (not "unreachable": other requests may well succeed)."""
+    import httpx2
+
+    return isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError))
+
+
+def _request_file(exc: BaseException) -> str | None:
+    """The file name a failed download request was for (the CDN's `filename`, else the URL's last segment)."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        return None
+    name = url.params.get("filename") or url.path.rsplit("/", 1)[-1]
+    return str(name) or None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -332,6 +381,7 @@ def check_access(repo_id: str, revision: str, path: str, repo_type: str = "model
     """HEAD one file, as a download would: raises our error if the token cannot read it (gated, private)."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
+    setup()
     with hub_call(f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"):
         get_hf_file_metadata(hf_hub_url(repo_id, path, repo_type=repo_type, revision=revision))
 
@@ -339,89 +389,6 @@ def check_access(repo_id: str, revision: str, path: str, repo_type: str = "model
 def gated_probe_path(paths: Iterable[str]) -> str | None:
     """A file whose download a gate would refuse (not the card or .gitattributes), if any."""
     return next((p for p in sorted(paths) if p not in UNGATED_FILES), None)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Downloads into the global cache
-
-
-def fetch_files(
-    repo_id: str, revision: str, paths: list[str], global_cache: Path, repo_type: str = "model"
-) -> dict[str, Path]:
-    """`hf_hub_download` each path of a commit into the global cache; returns the snapshot paths."""
-    from huggingface_hub import hf_hub_download
-
-    def one(path: str) -> Path:
-        with hub_call(f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"):
-            return Path(hf_hub_download(repo_id, path, revision=revision, repo_type=repo_type, cache_dir=global_cache))
-
-    results = parallel_map(one, paths, jobs=8)
-    return dict(zip(paths, results, strict=True))
-
-
-class FetchError(LinkerError):
-    """Some pinned revisions could not be downloaded.
-
-    `exit_code` is 3 when the Hub answered with trouble (token, gating, rate limit, server error) and 1 when it
-    could not be reached at all or said the pin does not exist: then sync behaves as offline (lists what is
-    missing, with the command that fetches it).
-    """
-
-    def __init__(self, fetched: list[str], failures: dict[str, HubFailure]) -> None:
-        self.fetched, self.failures = fetched, failures
-        first = next(iter(failures.values()))
-        more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
-        super().__init__(f"could not fetch {first.message}{more}")
-        trouble = any(f.kind in TROUBLE_KINDS and f.kind != UNREACHABLE for f in failures.values())
-        self.exit_code = 3 if trouble else 1
-
-    @property
-    def notices(self) -> list[str]:
-        return [f"warning: could not fetch {f.message}" for f in self.failures.values()]
-
-
-def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[str], None] | None = None) -> list[str]:
-    """Download the pinned revisions of `entries` into the global cache with `snapshot_download`
-    (huggingface_hub's own progress bars, locks and layout). Returns the labels fetched.
-
-    Entries are fetched one after the other (each download is parallel inside). Once the Hub is found
-    unreachable, the remaining entries are not tried. Raises `FetchError` listing what failed.
-    """
-    from huggingface_hub import snapshot_download
-
-    say = log or _stderr
-    fetched: list[str] = []
-    failures: dict[str, HubFailure] = {}
-    unreachable: HubFailure | None = None
-    for entry in entries:
-        what = f"{entry.label}@{entry.revision[:12]}"
-        if unreachable is not None:
-            failures[entry.label] = HubFailure(UNREACHABLE, f"{what}: {unreachable.message.split(': ', 1)[-1]}")
-            continue
-        say(f"fetching {what} from {endpoint()}")
-        try:
-            # A cheap probe first: snapshot_download's tree listing retries for ~20 s when the Hub is down.
-            with hub_call(what):
-                _api().repo_info(entry.id, revision=entry.revision, repo_type=entry.type, expand=["sha"])
-            with hub_call(what):
-                snapshot_download(
-                    entry.id,
-                    revision=entry.revision,
-                    repo_type=entry.type,
-                    allow_patterns=list(entry.include) or None,
-                    ignore_patterns=list(entry.exclude) or None,
-                    cache_dir=global_cache,
-                )
-        except LinkerError as exc:
-            failure = failure_of(exc) or HubFailure(HUB_FAILED, exc.message)
-            failures[entry.label] = failure
-            if failure.kind == UNREACHABLE:
-                unreachable = failure
-            continue
-        fetched.append(entry.label)
-    if failures:
-        raise FetchError(fetched, failures)
-    return fetched
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -445,3 +412,6 @@ def _stderr(text: str) -> None:
     import click
 
     click.echo(text, err=True)
+
+
+from .fetch import FetchError, fetch_entries, fetch_files  # noqa: E402, F401  (downloads, re-exported)

@@ -1,0 +1,189 @@
+"""Downloads into the global cache, through huggingface_hub (its own progress bars, locks and layout).
+
+A download that fails (the Hub refuses, the connection breaks, the bytes are short or wrong, the disk is full)
+fails its entry only: the caller links everything else and reports each failure in one line. huggingface_hub
+names a blob after the Hub's hash without checking the bytes, so every blob a download creates is hashed, and
+one that does not match its name is deleted (with its snapshot links) before anything can link it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import LinkerError
+from ..filelocks import blob_lock
+from ..hfcache import CacheRepo, blob_matches, etag_kind, link_etag
+from ..lockfile import Entry
+from . import (
+    DISK_ERROR,
+    HUB_FAILED,
+    TIMEOUT,
+    TRANSFER_FAILED,
+    TROUBLE_KINDS,
+    UNREACHABLE,
+    HubFailure,
+    _api,
+    _label,
+    _stderr,
+    endpoint,
+    failure_of,
+    hub_call,
+    parallel_map,
+    scrub,
+    setup,
+)
+
+_SHORT = re.compile(r"should be of size (\d+) but has size (\d+) \((.+?)\)")
+#: After these, the Hub is not asked again in this run (each entry would wait or fail the same way).
+_GIVE_UP_KINDS = frozenset({UNREACHABLE, TIMEOUT})
+
+
+def download_failure(exc: OSError, what: str, global_cache: Path) -> HubFailure:
+    """A local `OSError` from a download: the disk (errno set) or bytes that are not the file (a short body)."""
+    if exc.errno is not None:
+        cause = exc.strerror or type(exc).__name__
+        return HubFailure(DISK_ERROR, f"{what}: cannot write into the global cache {global_cache}: {cause}")
+    short = _SHORT.search(str(exc))
+    if short:
+        want, got, name = short.groups()
+        return HubFailure(TRANSFER_FAILED, f"{what}: {name}: the download stopped at {got} of {want} bytes")
+    text = str(exc).strip().splitlines()
+    return HubFailure(TRANSFER_FAILED, f"{what}: {scrub(text[0]) if text else type(exc).__name__}")
+
+
+def blob_names(repo: CacheRepo) -> set[str]:
+    """The blob names present in a repo folder of the global cache."""
+    try:
+        return {name for name in os.listdir(repo.path / "blobs") if etag_kind(name)}
+    except OSError:
+        return set()
+
+
+def discard_wrong_blobs(repo: CacheRepo, revision: str, before: set[str], what: str) -> HubFailure | None:
+    """Hash the blobs that appeared since `before`; delete each that does not match its name, and the snapshot
+    links of `revision` pointing at it (under huggingface_hub's blob lock). A failure naming them, or None."""
+    new = sorted(blob_names(repo) - before)
+    matches = parallel_map(lambda e: blob_matches(repo.blob(e), e), new, jobs=4)
+    bad = [etag for etag, ok in zip(new, matches, strict=True) if not ok]
+    if not bad:
+        return None
+    names: list[str] = []
+    for etag in bad:
+        with blob_lock(repo.lock_path(etag)):
+            for path_in_repo, link in repo.snapshot_files(revision):
+                with contextlib.suppress(OSError):
+                    if link.is_symlink() and link_etag(os.readlink(link)) == etag:
+                        link.unlink()
+                        names.append(path_in_repo)
+            with contextlib.suppress(FileNotFoundError):
+                if not blob_matches(repo.blob(etag), etag):  # still wrong: not replaced by a good copy meanwhile
+                    repo.blob(etag).unlink()
+    files = ", ".join(sorted(names)) or f"blob {bad[0][:12]}"
+    return HubFailure(TRANSFER_FAILED, f"{what}: {files}: the bytes received do not match the Hub's hash (discarded)")
+
+
+def fetch_files(
+    repo_id: str, revision: str, paths: list[str], global_cache: Path, repo_type: str = "model"
+) -> dict[str, Path]:
+    """`hf_hub_download` each path of a commit into the global cache; returns the snapshot paths. Raises our error
+    for the first failure, and for blobs whose bytes do not match their name (deleted, see `discard_wrong_blobs`)."""
+    from huggingface_hub import hf_hub_download
+
+    setup()
+
+    def one(path: str) -> Path:
+        what = f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"
+        try:
+            with hub_call(what):
+                return Path(
+                    hf_hub_download(repo_id, path, revision=revision, repo_type=repo_type, cache_dir=global_cache)
+                )
+        except OSError as exc:
+            raise download_failure(exc, what, global_cache).error() from None
+
+    repo = CacheRepo(global_cache, repo_id, repo_type)
+    before = blob_names(repo)
+    results = parallel_map(one, paths, jobs=8)
+    wrong = discard_wrong_blobs(repo, revision, before, f"{_label(repo_id, repo_type)}@{revision[:12]}")
+    if wrong is not None:
+        raise wrong.error()
+    return dict(zip(paths, results, strict=True))
+
+
+class FetchError(LinkerError):
+    """Some pinned revisions could not be downloaded.
+
+    `exit_code` is 3 when the Hub answered with trouble (token, gating, rate limit, server error, no answer in
+    time) and 1 otherwise (unreachable, the pin does not exist, a broken or short download, a full disk): then
+    sync behaves as offline (lists what is missing, with the command that fetches it).
+    """
+
+    def __init__(self, fetched: list[str], failures: dict[str, HubFailure]) -> None:
+        self.fetched, self.failures = fetched, failures
+        first = next(iter(failures.values()))
+        more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
+        super().__init__(f"could not fetch {first.message}{more}")
+        trouble = any(f.kind in TROUBLE_KINDS and f.kind != UNREACHABLE for f in failures.values())
+        self.exit_code = 3 if trouble else 1
+
+    @property
+    def notices(self) -> list[str]:
+        return [f"warning: could not fetch {f.message}" for f in self.failures.values()]
+
+
+def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[str], None] | None = None) -> list[str]:
+    """Download the pinned revisions of `entries` into the global cache with `snapshot_download`.
+    Returns the labels fetched.
+
+    Entries are fetched one after the other (each download is parallel inside); one that fails does not stop
+    the others, except that once the Hub is found unreachable or silent, the remaining entries are not tried.
+    Raises `FetchError` listing what failed.
+    """
+    from huggingface_hub import snapshot_download
+
+    setup()
+    say = log or _stderr
+    fetched: list[str] = []
+    failures: dict[str, HubFailure] = {}
+    gave_up: HubFailure | None = None
+    for entry in entries:
+        what = f"{entry.label}@{entry.revision[:12]}"
+        if gave_up is not None:
+            failures[entry.label] = HubFailure(gave_up.kind, f"{what}: {gave_up.message.split(': ', 1)[-1]}")
+            continue
+        say(f"fetching {what} from {endpoint()}")
+        repo = CacheRepo(global_cache, entry.id, entry.type)
+        before = blob_names(repo)
+        try:
+            # A cheap probe first: snapshot_download's tree listing retries for ~20 s when the Hub is down.
+            with hub_call(what):
+                _api().repo_info(entry.id, revision=entry.revision, repo_type=entry.type, expand=["sha"])
+            with hub_call(what):
+                snapshot_download(
+                    entry.id,
+                    revision=entry.revision,
+                    repo_type=entry.type,
+                    allow_patterns=list(entry.include) or None,
+                    ignore_patterns=list(entry.exclude) or None,
+                    cache_dir=global_cache,
+                )
+        except LinkerError as exc:
+            failure = failure_of(exc) or HubFailure(HUB_FAILED, exc.message)
+        except OSError as exc:  # not a network error (hub_call classifies those): the disk, or short bytes
+            failure = download_failure(exc, what, global_cache)
+        else:
+            wrong = discard_wrong_blobs(repo, entry.revision, before, what)
+            if wrong is None:
+                fetched.append(entry.label)
+                continue
+            failure = wrong
+        failures[entry.label] = failure
+        if failure.kind in _GIVE_UP_KINDS:
+            gave_up = failure
+    if failures:
+        raise FetchError(fetched, failures)
+    return fetched
