@@ -325,7 +325,7 @@ def _free_space(global_cache: Path, lock: Lockfile | None) -> list[Check]:
 
 def _interrupted_migrate(global_cache: Path) -> list[Check]:
     """A `linker migrate` journal left by a kill or a full disk: a model half in its old place, half linked."""
-    if not migrate_journal_dir(global_cache).is_dir():
+    if not os.path.isdir(migrate_journal_dir(global_cache)):  # os.path: never raises (a name too long)
         return []  # the common case costs one stat, not an import of the migrate package
     from .migrate.journal import pending
 
