@@ -16,7 +16,7 @@ import yaml
 
 from linker.lockedit import edit_text, remove_entry, set_revision_and_files, upsert_entry
 from linker.lockfile import LockedFile, load_lockfile
-from tests.hubhelpers import (
+from testing.hubhelpers import (
     OTHER_TOKEN,
     TOKEN,
     assert_no_secret,
@@ -27,7 +27,7 @@ from tests.hubhelpers import (
     push,
     sleeps,
 )
-from tests.hubserver import HubServer, HubStore
+from testing.hubserver import HubServer, HubStore
 
 REPO = "acme/tiny"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cachefactory import RepoInfo, build_repo, fake_commit, sha256_hex, tiny_model_files
-from tests.hfprobe import hf_cli, load_file, run_hf, scan
-from tests.readonly import read_only
-from tests.repairkit import view_repo
+from testing.cachefactory import RepoInfo, build_repo, fake_commit, sha256_hex, tiny_model_files
+from testing.hfprobe import hf_cli, load_file, run_hf, scan
+from testing.readonly import read_only
+from testing.repairkit import view_repo
 
 OLD, NEW = fake_commit("tiny", 1), fake_commit("tiny", 2)
 

@@ -8,8 +8,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from tests.cachefactory import tiny_model_files
-from tests.hubserver import HubStore
+from testing.cachefactory import tiny_model_files
+from testing.hubserver import HubStore
 
 SHIM = Path(__file__).parent / "hub_shim"
 TOKEN = "hf_LinkerTestSecretToken0123456789"  # must never appear in any output
