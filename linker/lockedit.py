@@ -528,7 +528,8 @@ def _replace_value(text: str, key: yaml.Node, old: yaml.Node, value: Any, key_co
 def _rerender_item(text: str, item: yaml.Node, fields: dict[str, Any]) -> _Splice:
     """Rewrite one whole item in block style (flow entries, or layouts the key edits cannot handle)."""
     dash = _dash(text, item)
-    data = yaml.load(text[item.start_mark.index : item.end_mark.index], Loader=Loader) if item.flow_style else None
+    flow = isinstance(item, yaml.CollectionNode) and item.flow_style
+    data = yaml.load(text[item.start_mark.index : item.end_mark.index], Loader=Loader) if flow else None
     if data is None:
         data = _load_item(text, item)
     for k, v in fields.items():
@@ -562,7 +563,7 @@ def _append(text: str, entries: list[dict[str, Any]]) -> str:
         return base + "models:\n" + "\n".join(lines) + "\n"
     key, models = _pair(root, "models")  # type: ignore[misc]
     items = _items(models)
-    if not items or models.flow_style:
+    if not items or (isinstance(models, yaml.SequenceNode) and models.flow_style):
         data = _load(text)
         return _replace_models(text, key, models, list(data.get("models") or []) + entries)
     first = items[0]

@@ -35,7 +35,7 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
     revisions = {e.repo: (e.revision, e.ref) for e in plan.entries}
     shown = list(by_repo.items()) if app.verbose or len(by_repo) <= MAX_ROWS else list(by_repo.items())[: MAX_ROWS - 5]
     for repo, actions in shown:
-        kinds = defaultdict(int)
+        kinds: defaultdict[str, int] = defaultdict(int)
         size = 0
         for a in actions:
             kinds[a.kind] += 1

@@ -19,4 +19,9 @@ ensure_venv() {
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec" 2>&1 \
     | grep -v "^WARNING: Location" >&2 || true
   .venv/bin/python -c "import linker, huggingface_hub" || { echo "error: install failed" >&2; exit 2; }
+  if [ "$extras" = test ]; then
+    for tool in pytest ruff mypy; do
+      [ -x ".venv/bin/$tool" ] || { echo "error: install of the test extras failed (no .venv/bin/$tool)" >&2; exit 2; }
+    done
+  fi
 }

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hubserver import HubServer, HubStore  # noqa: E402
-from tests.hubserver.pytest_plugin import make_hub_env  # noqa: E402
+from testing.hubserver import HubServer, HubStore  # noqa: E402
+from testing.hubserver.pytest_plugin import make_hub_env  # noqa: E402
 
 SEQUENTIAL = """
 import json, sys

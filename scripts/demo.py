@@ -117,13 +117,13 @@ class Demo:
         return {"HF_HUB_CACHE": str(hub_cache), "HF_HUB_OFFLINE": "1", "HF_HOME": str(empty_home)}
 
     def start_hub(self) -> str:
-        """Start the local Hub server (tests/hubserver) on 127.0.0.1 and point HF_ENDPOINT at it."""
+        """Start the local Hub server (testing/hubserver) on 127.0.0.1 and point HF_ENDPOINT at it."""
         if self.endpoint:
             return self.endpoint
         store = self.tmp / "hub-store"
         store.mkdir(exist_ok=True)
         self.hub_process = subprocess.Popen(
-            [sys.executable, "-m", "tests.hubserver", "--root", str(store)],
+            [sys.executable, "-m", "testing.hubserver", "--root", str(store)],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,

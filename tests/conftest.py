@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-pytest_plugins = ["tests.hubserver.pytest_plugin"]
+pytest_plugins = ["testing.hubserver.pytest_plugin"]
 
 _SCRUB = (
     "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE",

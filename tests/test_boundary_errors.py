@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import fsfaults
-from tests.cachefactory import build_repo, fake_commit, tiny_model_files
+from testing import fsfaults
+from testing.cachefactory import build_repo, fake_commit, tiny_model_files
 
 OLD = fake_commit("tiny", 1)
 

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.cachefactory import (
+from testing.cachefactory import (
     CACHEDIR_TAG_CONTENT,
     DEFAULT_GITATTRIBUTES,
     add_incomplete,
@@ -46,7 +46,7 @@ from tests.cachefactory import (
     sha256_hex,
     tiny_model_files,
 )
-from tests.hfprobe import hf_cli, load_file, run_hf, scan, snapshot_files, try_load
+from testing.hfprobe import hf_cli, load_file, run_hf, scan, snapshot_files, try_load
 
 ST = "org/tiny-st"
 DS = "org/tiny-ds"

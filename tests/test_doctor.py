@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.readonly import read_only
-from tests.repairkit import REPO, run_json, synced
+from testing.readonly import read_only
+from testing.repairkit import REPO, run_json, synced
 
 SECRET = "hf_DoctorMustNeverPrintThis0123456789"
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fsfaults import small_tmpfs
-from tests.hfprobe import load_file
-from tests.hubhelpers import entry, push
-from tests.hubserver.pytest_plugin import make_hub_env
+from testing.fsfaults import small_tmpfs
+from testing.hfprobe import load_file
+from testing.hubhelpers import entry, push
+from testing.hubserver.pytest_plugin import make_hub_env
 
 HF_LOG_MARKERS = ("Consistency check failed", "Trying to resume", "Retrying in", "thrown while requesting", "Traceback")
 
@@ -64,7 +64,7 @@ def test_bad_download_links_the_rest_and_names_the_entry(project, hub_store, hub
 
 
 def test_full_disk_while_downloading_links_the_rest(project, hub_store, hub, hub_env, tmp_path):
-    from tests.cachefactory import tiny_model_files
+    from testing.cachefactory import tiny_model_files
 
     small = push(hub_store, "acme/small")
     big = push(hub_store, "acme/big", files={**tiny_model_files(seed=9, big=3 * 1024 * 1024)})

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from tests.hfprobe import load_file, scan, snapshot_files
-from tests.hubhelpers import TOKEN, assert_no_secret, closed_endpoint, entry, nosleep_env, push, sleeps
+from testing.hfprobe import load_file, scan, snapshot_files
+from testing.hubhelpers import TOKEN, assert_no_secret, closed_endpoint, entry, nosleep_env, push, sleeps
 
 REPO = "acme/tiny"
 

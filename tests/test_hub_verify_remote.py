@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.hubhelpers import OTHER_TOKEN, TOKEN, assert_no_secret, closed_endpoint, entry, nosleep_env, push
+from testing.hubhelpers import OTHER_TOKEN, TOKEN, assert_no_secret, closed_endpoint, entry, nosleep_env, push
 
 REPO = "acme/tiny"
 

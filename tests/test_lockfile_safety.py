@@ -14,7 +14,7 @@ from linker.errors import LockfileError
 from linker.filelocks import lockfile_lock, lockfile_lock_path
 from linker.lockedit import remove_entry, upsert_entries
 from linker.lockfile import load_lockfile
-from tests.hubhelpers import push
+from testing.hubhelpers import push
 
 SHA = "a" * 40
 EMPTY = "version: 1\nmodels: []\n"

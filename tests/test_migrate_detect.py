@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cachefactory import build_plain_folder, tiny_model_files
-from tests.migrate_support import global_snapshot, item_of, migrate, sha, tree_digests
+from testing.cachefactory import build_plain_folder, tiny_model_files
+from testing.migrate_support import global_snapshot, item_of, migrate, sha, tree_digests
 
 APP = b"import flask\napp = flask.Flask(__name__)\n"
 

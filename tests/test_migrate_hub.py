@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from tests.cachefactory import (
+from testing.cachefactory import (
     build_local_dir,
     build_plain_folder,
     build_st_legacy,
@@ -19,8 +19,8 @@ from tests.cachefactory import (
     sha256_hex,
     tiny_model_files,
 )
-from tests.hfprobe import hf_cli
-from tests.migrate_support import global_snapshot, item_of, migrate, snapshot_links, sync_and_load
+from testing.hfprobe import hf_cli
+from testing.migrate_support import global_snapshot, item_of, migrate, snapshot_links, sync_and_load
 
 REPO = "acme/st-model"
 
@@ -202,7 +202,7 @@ def test_hf_hub_offline_makes_no_request_and_lock_marks_local(project, tmp_path,
 
 
 def test_unreachable_hub_exits_3_and_touches_nothing(project, tmp_path, hub_env):
-    from tests.hubhelpers import closed_endpoint, nosleep_env
+    from testing.hubhelpers import closed_endpoint, nosleep_env
 
     files = tiny_model_files("bert", seed=8)
     src = build_plain_folder(tmp_path / "acme" / "offline-please", files)

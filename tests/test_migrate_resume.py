@@ -17,10 +17,10 @@ import yaml
 from linker.hfcache import migrate_journal_dir
 from linker.migrate.planner import Options
 from linker.migrate.run import migrate as migrate_lib
-from tests.cachefactory import build_plain_folder, repo_folder_name, tiny_model_files
-from tests.fsfaults import small_tmpfs
-from tests.hfprobe import hf_cli, scan
-from tests.migrate_support import crash_migrate_after, global_snapshot, reachable_contents, sha
+from testing.cachefactory import build_plain_folder, repo_folder_name, tiny_model_files
+from testing.fsfaults import small_tmpfs
+from testing.hfprobe import hf_cli, scan
+from testing.migrate_support import crash_migrate_after, global_snapshot, reachable_contents, sha
 
 
 def _twelve_files(seed: int = 0) -> dict[str, bytes]:

@@ -22,7 +22,7 @@ from linker.hfcache import CacheRepo, migrate_journal_dir
 from linker.migrate import recover
 from linker.migrate.planner import Options
 from linker.migrate.run import migrate as migrate_lib
-from tests.cachefactory import (
+from testing.cachefactory import (
     build_local_dir,
     build_plain_folder,
     build_repo,
@@ -32,8 +32,8 @@ from tests.cachefactory import (
     sha256_hex,
     tiny_model_files,
 )
-from tests.hfprobe import load_file
-from tests.migrate_support import (
+from testing.hfprobe import load_file
+from testing.migrate_support import (
     crash_migrate_after,
     global_snapshot,
     migrate,

@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.cachefactory import (
+from testing.cachefactory import (
     add_no_exist,
     build_local_dir,
     build_plain_folder,
@@ -24,8 +24,8 @@ from tests.cachefactory import (
     sha256_hex,
     tiny_model_files,
 )
-from tests.hfprobe import load_file, scan
-from tests.migrate_support import (
+from testing.hfprobe import load_file, scan
+from testing.migrate_support import (
     global_snapshot,
     item_of,
     lock_items,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from tests.cachefactory import (
+from testing.cachefactory import (
     add_incomplete,
     add_no_exist,
     add_ref_newline,
@@ -21,8 +21,8 @@ from tests.cachefactory import (
     make_cwd_relative_links,
     tiny_model_files,
 )
-from tests.hfprobe import hf_cli, load_file, scan, snapshot_files, try_load
-from tests.repairkit import (
+from testing.hfprobe import hf_cli, load_file, scan, snapshot_files, try_load
+from testing.repairkit import (
     REPO,
     REV,
     flip_byte,
@@ -164,7 +164,7 @@ def test_hf_cache_prune_after_the_project_ref_was_removed(project, hub_store, hu
 
 
 def test_a_hub_that_fails_gives_exit_3_and_an_unreachable_one_exit_1(project, hub, hub_store, hub_env, tmp_path):
-    from tests.hubhelpers import closed_endpoint, nosleep_env
+    from testing.hubhelpers import closed_endpoint, nosleep_env
 
     sha, files = online_synced(project, hub_store, hub_env)
     os.remove(global_blob(project, etag_for("modules.json", files["modules.json"])))
@@ -306,7 +306,7 @@ def test_hub_013_cwd_relative_links(project, tmp_path) -> None:
     elsewhere = tmp_path / "old-cwd"
     elsewhere.mkdir()
     make_cwd_relative_links(info.repo_folder, REV, elsewhere)
-    from tests.repairkit import lock_entry
+    from testing.repairkit import lock_entry
 
     project.write_lock([lock_entry(info)])
     assert project.linker("sync").returncode == 1  # the global links dangle: sync cannot link them
@@ -348,8 +348,8 @@ def test_a_migrate_killed_midway_is_finished_by_repair(project, tmp_path, monkey
     journal, and finish the run through linker.migrate.journal.recover."""
     from linker.migrate.planner import Options
     from linker.migrate.run import migrate
-    from tests.cachefactory import build_plain_folder
-    from tests.migrate_support import crash_migrate_after
+    from testing.cachefactory import build_plain_folder
+    from testing.migrate_support import crash_migrate_after
 
     synced(project)
     files = tiny_model_files("st", seed=8)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cachefactory import build_repo, etag_for
-from tests.repairkit import REV, global_blob, kinds, online_synced, run_json, synced, view_repo
+from testing.cachefactory import build_repo, etag_for
+from testing.repairkit import REV, global_blob, kinds, online_synced, run_json, synced, view_repo
 
 SHORT = 30.0  # seconds: these commands used to hang forever
 

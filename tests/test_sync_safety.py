@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cachefactory import RepoInfo, add_incomplete, build_repo, fake_commit, tiny_model_files
-from tests.fsfaults import immutable
-from tests.hfprobe import load_file
-from tests.repairkit import REV, run_json, synced, view_repo
+from testing.cachefactory import RepoInfo, add_incomplete, build_repo, fake_commit, tiny_model_files
+from testing.fsfaults import immutable
+from testing.hfprobe import load_file
+from testing.repairkit import REV, run_json, synced, view_repo
 
 REPO = "org/tiny"
 

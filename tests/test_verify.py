@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 
-from tests.cachefactory import add_incomplete, add_no_exist, add_ref_newline, make_absolute_links
-from tests.hfprobe import load_file, scan, try_load
-from tests.readonly import read_only
-from tests.repairkit import REPO, REV, flip_byte, kinds, run_json, synced, truncate, view_repo
+from testing.cachefactory import add_incomplete, add_no_exist, add_ref_newline, make_absolute_links
+from testing.hfprobe import load_file, scan, try_load
+from testing.readonly import read_only
+from testing.repairkit import REPO, REV, flip_byte, kinds, run_json, synced, truncate, view_repo
 
 
 def test_a_synced_view_verifies_fast_and_full(project) -> None:
@@ -169,8 +169,8 @@ def test_absolute_snapshot_link_in_the_view(project) -> None:
 
 
 def test_id_filter(project) -> None:
-    from tests.cachefactory import build_repo, fake_commit, tiny_model_files
-    from tests.repairkit import lock_entry
+    from testing.cachefactory import build_repo, fake_commit, tiny_model_files
+    from testing.repairkit import lock_entry
 
     other = build_repo(project.global_cache, "org/other", {fake_commit("o"): tiny_model_files("bert", 5)}, refs={})
     info, _ = synced(project, extra_entries=[lock_entry(other, fake_commit("o"))])

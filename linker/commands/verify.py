@@ -34,12 +34,12 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
 
             keep = select_entries(lock, ids)
             lock = replace(lock, entries=keep)
-        report = verify_remote(lock, jobs=jobs)
+        remote_report = verify_remote(lock, jobs=jobs)
         if app.json:
-            app.emit_json(report.to_json())
+            app.emit_json(remote_report.to_json())
         else:
-            render(app, report)
-        return report.exit_code
+            render(app, remote_report)
+        return remote_report.exit_code
 
     from ..progress import byte_progress
     from ..verify.local import verify

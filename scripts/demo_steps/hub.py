@@ -3,8 +3,8 @@ the pins honest, `sync` downloads then links, `verify --remote` checks the pins 
 
 from __future__ import annotations
 
-from tests.cachefactory import tiny_model_files
-from tests.hubserver import HubStore
+from testing.cachefactory import tiny_model_files
+from testing.hubserver import HubStore
 
 
 def run(demo) -> None:  # demo: scripts/demo.py's Demo

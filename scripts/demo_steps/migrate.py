@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.cachefactory import build_local_dir, build_plain_folder, build_st_legacy, tiny_model_files
-from tests.hubserver import HubStore
+from testing.cachefactory import build_local_dir, build_plain_folder, build_st_legacy, tiny_model_files
+from testing.hubserver import HubStore
 
 
 def run(demo) -> None:  # demo: scripts/demo.py's Demo

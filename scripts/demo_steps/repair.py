@@ -9,8 +9,8 @@ import os
 import shutil
 from pathlib import Path
 
-from tests.cachefactory import etag_for, tiny_model_files
-from tests.hubserver import HubStore
+from testing.cachefactory import etag_for, tiny_model_files
+from testing.hubserver import HubStore
 
 REPO = "acme/fragile"
 LOAD = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.cachefactory import build_repo, fake_commit, tiny_model_files
+from testing.cachefactory import build_repo, fake_commit, tiny_model_files
 
 
 def run(demo) -> None:

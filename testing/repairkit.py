@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.cachefactory import RepoInfo, build_repo, fake_commit, repo_folder_name, sha256_hex, tiny_model_files
+from testing.cachefactory import RepoInfo, build_repo, fake_commit, repo_folder_name, sha256_hex, tiny_model_files
 
 REV = fake_commit("repairkit", 1)
 REPO = "org/tiny"
@@ -105,7 +105,7 @@ def online_synced(
     project: Any, hub_store: Any, hub_env: dict[str, str], *, link_mode: str | None = None, kind: str = "st"
 ) -> tuple[str, dict[str, bytes]]:
     """Push a tiny model to the local Hub, pin it, and `linker sync` online (downloads into the global cache)."""
-    from tests.hubhelpers import entry, push
+    from testing.hubhelpers import entry, push
 
     files = tiny_model_files(kind, seed=7)
     sha = push(hub_store, REPO, files=files)

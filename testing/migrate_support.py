@@ -10,9 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.cachefactory import repo_folder_name
-from tests.cachefactory import sha256_hex as sha
-from tests.hfprobe import load_file
+from testing.cachefactory import repo_folder_name
+from testing.cachefactory import sha256_hex as sha
+from testing.hfprobe import load_file
 
 
 def migrate(project: Any, *args: str, env: dict[str, str] | None = None, offline: bool = True) -> dict[str, Any]:

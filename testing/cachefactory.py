@@ -2,7 +2,7 @@
 
 These fixtures are the yardstick for linker's code, so nothing here imports from `linker`, and every
 name (blob etag, git oid, legacy file name) is computed independently with `hashlib`.
-Reference: /work/shared/reference/hf-cache.md (§2 layout, §2.6 trees, §3.1 blob naming, §3.4 shared
+Reference: docs/hf-cache.md (§2 layout, §2.6 trees, §3.1 blob naming, §3.4 shared
 store, §5 local_dir, §6 legacy layouts), checked against the installed huggingface_hub sources.
 """
 

@@ -3,7 +3,7 @@
 * `HubStore` (store.py): repos, commits, refs and tokens described on disk.
 * `HubServer` (server.py): serves a store over HTTP on 127.0.0.1, plus an LFS "CDN" on a second port.
 * pytest fixtures (pytest_plugin.py): ``hub_store``, ``hub``, ``hub_env``, ``hub_cache_dir``.
-* ``python -m tests.hubserver --root DIR`` runs a server from the command line.
+* ``python -m testing.hubserver --root DIR`` runs a server from the command line.
 """
 
 from .server import HttpError, HubServer

@@ -1,4 +1,4 @@
-"""pytest fixtures for the local Hub. Register with ``pytest_plugins = ["tests.hubserver.pytest_plugin"]``.
+"""pytest fixtures for the local Hub. Register with ``pytest_plugins = ["testing.hubserver.pytest_plugin"]``.
 
 * ``hub_store``: an empty `HubStore` under tmp_path.
 * ``hub``: a started `HubServer` on ``hub_store`` (stopped at teardown).

@@ -8,8 +8,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from tests.cachefactory import tiny_model_files
-from tests.hubserver import HubStore
+from linker.lockfile import LockedFile, load_lockfile
+from testing.cachefactory import tiny_model_files
+from testing.hubserver import HubStore
 
 SHIM = Path(__file__).parent / "hub_shim"
 TOKEN = "hf_LinkerTestSecretToken0123456789"  # must never appear in any output
@@ -45,6 +46,16 @@ def entry(store: HubStore, repo_id: str, sha: str, *, files: bool = True, **extr
     if files:
         e["files"] = locked_files(store, repo_id, sha, extra.get("type", "model"))
     return e
+
+
+def lock_entries(project) -> dict[str, object]:
+    """The project's lock entries by label, as linker's own strict validator loads them."""
+    return {e.label: e for e in load_lockfile(project.lock_path).entries}
+
+
+def as_files(d: dict[str, dict]) -> dict[str, LockedFile]:
+    """A `files` map from the Hub store (`locked_files`) as the lockfile's LockedFile values."""
+    return {p: LockedFile(v["size"], v["hash"]) for p, v in d.items()}
 
 
 def nosleep_env(tmp: Path, base: dict[str, str]) -> dict[str, str]:

@@ -17,11 +17,11 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.hubserver import HubServer, HubStore, git_blob_sha1, is_default_lfs, lfs_pointer
-from tests.hubserver.pytest_plugin import REMOVED_ENV_VARS, make_hub_env
+from testing.hubserver import HubServer, HubStore, git_blob_sha1, is_default_lfs, lfs_pointer
+from testing.hubserver.pytest_plugin import REMOVED_ENV_VARS, make_hub_env
 
 REPO = "acme/tiny-model"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HF_CLI = Path(sys.executable).with_name("hf")
 
 # Runs before every client script: instant retries (the sleeps are recorded), and a helper that turns an
@@ -477,7 +477,7 @@ def test_server_sees_pushes_and_runs_as_a_module(tmp_path: Path) -> None:
     store.create_repo(REPO)
     first = store.commit(REPO, {"a.txt": b"1"})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.hubserver", "--root", str(root)],
+        [sys.executable, "-m", "testing.hubserver", "--root", str(root)],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,4 +1,4 @@
-"""Run a local Hub: ``python -m tests.hubserver --root DIR [--latency S] [--port N] [--cdn-port N]``.
+"""Run a local Hub: ``python -m testing.hubserver --root DIR [--latency S] [--port N] [--cdn-port N]``.
 
 Prints one JSON line ``{"endpoint": ..., "cdn": ...}`` on stdout once listening, then serves until SIGTERM/SIGINT.
 """
@@ -15,7 +15,7 @@ from .server import HubServer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.hubserver", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m testing.hubserver", description=__doc__)
     parser.add_argument("--root", required=True, help="HubStore directory (created if missing)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--page-size", type=int, default=50, help="entries per page of tree/commit listings")
