@@ -7,6 +7,7 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK
 from ..hfcache import repo_folder_name, repo_folders
+from ..lockfile import repo_label
 from ..plan import EntryReport, human_size
 from ..render import render_table, state_text
 from ..sync import compute_plan
@@ -25,8 +26,11 @@ def command(app: App) -> int:
     }
     for repo_type, repo_id, _path in repo_folders(lock.view):
         if repo_folder_name(repo_id, repo_type) not in known:
-            label = repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
-            rows.append(EntryReport(label, repo_type, "", "", "not-in-lock", detail="not created by linker"))
+            rows.append(
+                EntryReport(
+                    repo_label(repo_id, repo_type), repo_type, "", "", "not-in-lock", detail="not created by linker"
+                )
+            )
     totals = {
         "entries": len(lock.entries),
         "linked": sum(r.state == "linked" for r in rows),
