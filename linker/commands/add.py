@@ -11,7 +11,7 @@ from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
 from ..lockfile import LOCKFILE_NAME, load_lockfile, repo_label
-from ..plan import human_size
+from ..render.lock import render_added
 
 
 @click.command()
@@ -103,9 +103,7 @@ def command(
             }
         )
     else:
-        where = f"new {lock_path}" if created else str(lock_path)
-        app.out(f"+ {label}@{state.sha[:7]} ({ref}): {len(files)} file(s), {human_size(size)} -> {where}")
-        app.out("  next: `linker sync` downloads and links it")
+        render_added(app, label, state.sha, ref, len(files), size, lock_path, created)
     return EXIT_OK
 
 
