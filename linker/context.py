@@ -16,6 +16,9 @@ import click
 from .hfcache import global_cache_dir
 from .lockfile import Lockfile, find_lockfile, load_lockfile
 
+#: The version of every `--json` document (its first key); raised when a key changes meaning or goes away.
+JSON_VERSION = 1
+
 
 @dataclass
 class App:
@@ -67,9 +70,10 @@ class App:
         if not self.quiet:
             click.echo(text, err=True)
 
-    def emit_json(self, doc: Any) -> None:
+    def emit_json(self, doc: dict[str, Any]) -> None:
+        """The one JSON document of this run (results and errors alike), stamped with `linker_json_version`."""
         self.emitted = True
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps({"linker_json_version": JSON_VERSION, **doc}, indent=2, default=str) + "\n")
 
     @property
     def tty(self) -> bool:

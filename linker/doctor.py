@@ -19,7 +19,7 @@ from typing import Any
 from .errors import LinkerError
 from .hfcache import CacheRepo, global_cache_dir, is_true, migrate_journal_dir, offline_mode
 from .lockfile import Lockfile
-from .plan import human_size
+from .render.text import human_size
 
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
 LOW_SPACE = 1 << 30  # warn below 1 GiB free

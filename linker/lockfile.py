@@ -59,6 +59,11 @@ class LockedFile:
     hash: str  # the blob name: sha256 (LFS) or git sha1
 
 
+def repo_label(repo_id: str, repo_type: str) -> str:
+    """How a repo is named to the user: `org/name` for a model, `TYPE:org/name` otherwise."""
+    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str
@@ -76,7 +81,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return self.id if self.type == "model" else f"{self.type}:{self.id}"
+        return repo_label(self.id, self.type)
 
 
 @dataclass

@@ -106,11 +106,3 @@ class Plan:
             "entries": [asdict(e) for e in self.entries],
             "notices": self.notices,
         }
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"

@@ -10,8 +10,8 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
-from ..lockfile import LOCKFILE_NAME, load_lockfile
-from ..plan import human_size
+from ..lockfile import LOCKFILE_NAME, load_lockfile, repo_label
+from ..render.lock import render_added
 
 
 @click.command()
@@ -57,7 +57,7 @@ def command(
                 hint=f"`linker lock --upgrade {old.id}` moves its pin; `linker remove {old.id}` drops it",
             )
 
-    label = repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+    label = repo_label(repo_id, repo_type)
     app.log(f"resolving {label}@{revision} on {hub.endpoint()}")
     state = hub.repo_state(repo_id, revision, repo_type)
     files = hub.list_files(repo_id, state.sha, repo_type, include, exclude)
@@ -103,9 +103,7 @@ def command(
             }
         )
     else:
-        where = f"new {lock_path}" if created else str(lock_path)
-        app.out(f"+ {label}@{state.sha[:7]} ({ref}): {len(files)} file(s), {human_size(size)} -> {where}")
-        app.out("  next: `linker sync` downloads and links it")
+        render_added(app, label, state.sha, ref, len(files), size, lock_path, created)
     return EXIT_OK
 
 

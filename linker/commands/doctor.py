@@ -6,8 +6,6 @@ import click
 
 from ..context import App, json_option, pass_app
 
-_SIGN = {"ok": "ok  ", "info": "    ", "warn": "WARN", "fail": "FAIL"}
-
 
 @click.command()
 @json_option
@@ -18,15 +16,11 @@ def command(app: App) -> int:
     libraries elsewhere, folders that shadow pinned ids, and permissions. Exit 0 when nothing is wrong, else 1.
     Works without a lockfile (project checks are then skipped)."""
     from ..doctor import diagnose
+    from ..render.doctor import render_doctor
 
     report = diagnose(app.cache_dir, app.lockfile)
     if app.json:
         app.emit_json(report.to_json())
         return report.exit_code
-    for c in report.checks:
-        app.out(f"{_SIGN.get(c.status, c.status)}  {c.name}: {c.summary}")
-        if c.fix:
-            app.out(f"        fix: {c.fix}")
-    n = len(report.problems)
-    app.out("\nNo problems found." if not n else f"\n{n} problem(s) found.")
+    render_doctor(app, report)
     return report.exit_code

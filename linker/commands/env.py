@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
-
 import click
 
 from ..context import App, pass_app
+from ..render.env import render_env
 
 
 def view_environment(app: App) -> dict[str, str]:
@@ -19,6 +18,5 @@ def view_environment(app: App) -> dict[str, str]:
 @pass_app
 def command(app: App) -> int:
     """Print `export` lines for HF_HUB_CACHE and HF_HUB_OFFLINE (use: eval "$(linker env)")."""
-    for key, value in view_environment(app).items():
-        click.echo(f"export {key}={shlex.quote(value)}")
+    render_env(app, view_environment(app))
     return 0

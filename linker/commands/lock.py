@@ -6,7 +6,9 @@ import click
 
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_OK
-from ..lockplan import LockPlan, apply_lock_plan, plan_lock
+from ..lockplan import apply_lock_plan, plan_lock
+from ..render.lock import render_lock
+from ..render.text import n_entries
 
 
 @click.command()
@@ -30,7 +32,7 @@ def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: in
 
     lock = app.lockfile()
     n = len(ids) or len(lock.entries)
-    app.log(f"locking {n} entr{'y' if n == 1 else 'ies'} against {hub.endpoint()}")
+    app.log(f"locking {n_entries(n)} against {hub.endpoint()}")
     plan = plan_lock(lock, upgrade=upgrade, ids=ids, jobs=jobs)
     write = not check and not plan.errors and bool(plan.changes)
     if write:
@@ -38,34 +40,9 @@ def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: in
     if app.json:
         app.emit_json({"lockfile": str(lock.path), "check": check, "written": write, **plan.to_json()})
     else:
-        _render(app, plan, check=check, written=write, lock_path=str(lock.path))
+        render_lock(app, plan, check=check, written=write, lock_path=str(lock.path))
     if plan.errors:
         return plan.error_exit_code
     if check and plan.changes:
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _render(app: App, plan: LockPlan, *, check: bool, written: bool, lock_path: str) -> None:
-    for c in plan.changes:
-        app.out(f"  {'↑' if c.moved else '~'} {c.describe()}")
-    if app.verbose:
-        for label in plan.unchanged:
-            app.out(f"  = {label}: up to date")
-    for label, why in plan.skipped.items():
-        app.log(f"  - {label}: skipped, {why}")
-    for _label, err in plan.errors.items():
-        app.out(f"  ! {err.message}")
-    n = len(plan.changes)
-    if plan.errors:
-        app.log(
-            f"{len(plan.errors)} entr{'y' if len(plan.errors) == 1 else 'ies'} could not be resolved; "
-            f"{lock_path} was not changed"
-        )
-    elif check and n:
-        again = "linker lock --upgrade" if plan.upgrade else "linker lock"
-        app.out(f"{lock_path} is out of date: {n} entr{'y' if n == 1 else 'ies'} would change; run `{again}`")
-    elif written:
-        app.out(f"Wrote {lock_path}: {n} entr{'y' if n == 1 else 'ies'} changed, {len(plan.unchanged)} up to date")
-    else:
-        app.out(f"{lock_path} is up to date ({len(plan.unchanged)} entr{'y' if len(plan.unchanged) == 1 else 'ies'})")

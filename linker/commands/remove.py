@@ -7,6 +7,7 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK, NotFoundError
 from ..hfcache import REPO_TYPES
+from ..render.lock import render_removed
 
 
 @click.command()
@@ -28,6 +29,5 @@ def command(app: App, repo: str, repo_type: str | None) -> int:
     if app.json:
         app.emit_json({"lockfile": str(lock.path), "removed": entry.label, "revision": entry.revision})
     else:
-        app.out(f"- {entry.label}@{entry.revision[:7]} removed from {lock.path}")
-        app.out("  next: `linker sync` removes it from the view")
+        render_removed(app, entry.label, entry.revision, lock.path)
     return EXIT_OK

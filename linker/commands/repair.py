@@ -26,9 +26,9 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
     interrupted migrates. Ends with `verify` (`--full` unless `--fast`): exit 0 when it passes, 1 when something
     could not be fixed (3 when the Hub refused or failed).
     """
-    from ..progress import byte_progress
+    from ..render.progress import byte_progress
+    from ..render.repair import render_repair
     from ..repair.apply import repair
-    from ..repair.render import render_result
 
     global_cache = app.global_cache()
     try:
@@ -47,7 +47,7 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
     if app.json:
         app.emit_json({"dry_run": dry_run, **result.to_json()})
     else:
-        render_result(app, result, dry_run=dry_run)
+        render_repair(app, result, dry_run=dry_run)
     return result.exit_code
 
 
@@ -72,7 +72,7 @@ def _journals_only(app: App, global_cache: Path, dry_run: bool) -> int:
     if app.json:
         app.emit_json({"dry_run": dry_run, "ok": ok, "recovered": lines, "lockfile": None})
     else:
-        for line in lines:
-            app.out(f"  + migrate: {line}")
-        app.out("No project_cache.yaml here: only the global cache's interrupted migrate was handled.")
+        from ..render.repair import render_journals_only
+
+        render_journals_only(app, lines)
     return EXIT_OK if ok else EXIT_FAILED

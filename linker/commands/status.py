@@ -7,8 +7,9 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK
 from ..hfcache import repo_folder_name, repo_folders
-from ..plan import EntryReport, human_size
-from ..render import render_table, state_text
+from ..lockfile import repo_label
+from ..plan import EntryReport
+from ..render.sync import render_status
 from ..sync import compute_plan
 
 
@@ -25,8 +26,11 @@ def command(app: App) -> int:
     }
     for repo_type, repo_id, _path in repo_folders(lock.view):
         if repo_folder_name(repo_id, repo_type) not in known:
-            label = repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
-            rows.append(EntryReport(label, repo_type, "", "", "not-in-lock", detail="not created by linker"))
+            rows.append(
+                EntryReport(
+                    repo_label(repo_id, repo_type), repo_type, "", "", "not-in-lock", detail="not created by linker"
+                )
+            )
     totals = {
         "entries": len(lock.entries),
         "linked": sum(r.state == "linked" for r in rows),
@@ -45,22 +49,5 @@ def command(app: App) -> int:
             }
         )
         return EXIT_OK
-    if app.quiet:  # errors only: the entries that are not linked, nothing when all are
-        rows = [r for r in rows if r.state != "linked"]
-        if not rows:
-            return EXIT_OK
-    table = [
-        [r.repo, r.revision[:7], r.ref, state_text(r.state), str(r.files), human_size(r.size) if r.files else "-"]
-        for r in rows
-    ]
-    render_table(app, table, ["ID", "REVISION", "REF", "STATE", "FILES", "SIZE"])
-    for r in rows:
-        if r.detail and r.state != "not-in-lock":
-            app.out(f"  hint: {r.repo}: {r.detail}")
-    if app.quiet:
-        return EXIT_OK
-    app.out(
-        f"\n{totals['linked']}/{totals['entries']} linked, {totals['files']} files, "
-        f"{human_size(totals['size'])} in {lock.view} (global cache {global_cache})"
-    )
+    render_status(app, rows, totals, lock.view, global_cache)
     return EXIT_OK

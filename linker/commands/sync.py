@@ -9,9 +9,8 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK
 from ..lockfile import LINK_MODES
-from ..plan import LINK, Plan, human_size
-from ..progress import action_progress
-from ..render import render_plan
+from ..render.progress import action_progress
+from ..render.sync import render_sync
 from ..sync import sync
 
 
@@ -55,35 +54,10 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
         }
         app.emit_json(doc)
     else:
-        _render(app, plan, result.applied, read_only, elapsed, lock.view, result.warnings)
+        render_sync(app, plan, result.applied, read_only, elapsed, lock.view, result.warnings)
     if result.hub_error:
         click.echo(f"error: {result.hub_error}", err=True)
         return EXIT_HUB
     if check:
         return EXIT_FAILED if (plan.actions or plan.problems) else EXIT_OK
     return EXIT_FAILED if plan.problems else EXIT_OK
-
-
-def _render(
-    app: App, plan: Plan, applied: bool, read_only: bool, elapsed: float, view: object, warnings: list[str]
-) -> None:
-    linked = [e for e in plan.entries if e.state != "not-in-lock"]
-    total = human_size(sum(e.size for e in linked))
-    if app.quiet:  # errors only: the problems, each with its fix
-        for p in plan.problems:
-            app.out(f"  ! {p.describe()}")
-        return
-    if plan.empty and not plan.problems:
-        for n in plan.notices:
-            app.log(n)
-        app.out(f"Already in sync: {len(linked)} repo(s), {total} in {view}")
-        return
-    verb = "Would change" if read_only else "Changed"
-    render_plan(app, plan, header=f"{verb} {view}:" if plan.actions else None)
-    for w in warnings:
-        app.log(w)
-    if applied:
-        links = sum(1 for a in plan.actions if a.kind == LINK)
-        app.out(f"Synced {len(linked)} repo(s) ({links} link(s), {total}) in {elapsed:.2f}s")
-    if plan.problems:
-        app.log(f"{len(plan.problems)} problem(s): the view is not complete")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import click
 
 from ..context import App, json_option, pass_app
-from ..plan import human_size
 
 
 @click.command()
@@ -25,7 +24,8 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     """
     lock = app.lockfile()
     if remote:
-        from ..verify.remote import render, verify_remote
+        from ..render.verify import render_remote
+        from ..verify.remote import verify_remote
 
         if ids:
             from dataclasses import replace
@@ -34,14 +34,15 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
 
             keep = select_entries(lock, ids)
             lock = replace(lock, entries=keep)
-        remote_report = verify_remote(lock, jobs=jobs)
+        on_hub = verify_remote(lock, jobs=jobs)
         if app.json:
-            app.emit_json(remote_report.to_json())
+            app.emit_json(on_hub.to_json())
         else:
-            render(app, remote_report)
-        return remote_report.exit_code
+            render_remote(app, on_hub)
+        return on_hub.exit_code
 
-    from ..progress import byte_progress
+    from ..render.progress import byte_progress
+    from ..render.verify import render_local
     from ..verify.local import verify
 
     lock, global_cache = app.project()
@@ -49,25 +50,5 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     if app.json:
         app.emit_json(report.to_json())
         return report.exit_code
-    render_report(app, report)
+    render_local(app, report)
     return report.exit_code
-
-
-def render_report(app: App, report: object) -> None:
-    """Findings, one per line with its fix, then a summary line."""
-    from ..verify.local import VerifyReport
-
-    assert isinstance(report, VerifyReport)
-    for f in sorted(report.findings, key=lambda f: f.severity != "error"):  # errors first, then warnings
-        app.out(f"  ! {f.describe()}")
-    files = sum(e.files for e in report.entries)
-    size = human_size(sum(e.size for e in report.entries))
-    hashed = f", hashed {report.hashed_files} blob(s) ({human_size(report.hashed_bytes)})" if report.full else ""
-    bad = sum(not e.ok for e in report.entries)
-    if report.ok:
-        app.out(f"OK: {len(report.entries)} repo(s), {files} file(s), {size}{hashed} in {report.elapsed:.2f}s")
-    else:
-        app.out(
-            f"FAILED: {len(report.errors)} problem(s) in {bad} of {len(report.entries)} repo(s) "
-            f"({files} file(s), {size}{hashed}); `linker repair` fixes what it can"
-        )

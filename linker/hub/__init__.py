@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigError, HubError, LinkerError, NotFoundError
 from ..hfcache import SHA40, TreeFile, matches_patterns
-from ..lockfile import LockedFile
+from ..lockfile import LockedFile, repo_label
 from ..redact import guard_std_streams, scrub_text, scrub_url
 
 T = TypeVar("T")
@@ -276,7 +276,7 @@ class RepoState:
 def repo_state(repo_id: str, revision: str = "main", repo_type: str = "model") -> RepoState:
     """The commit a revision points at, and whether the repo is gated or private."""
     revision = check_revision_syntax(revision)
-    what = f"{_label(repo_id, repo_type)}@{revision}"
+    what = f"{repo_label(repo_id, repo_type)}@{revision}"
     with hub_call(what):
         info = _api().repo_info(repo_id, revision=revision, repo_type=repo_type, expand=_expand(repo_type))
     sha = getattr(info, "sha", None)
@@ -302,7 +302,7 @@ class RevisionInfo:
 def revision_info(repo_id: str, revision: str, repo_type: str = "model", *, files: bool = True) -> RevisionInfo:
     """`repo_info(revision, files_metadata=files)`: existence, visibility, gating, and every file's size and blob
     hash (falling back to the tree listing when the answer carries no blob metadata)."""
-    what = f"{_label(repo_id, repo_type)}@{revision[:12]}"
+    what = f"{repo_label(repo_id, repo_type)}@{revision[:12]}"
     with hub_call(what):
         info = _api().repo_info(repo_id, revision=revision, repo_type=repo_type, files_metadata=files)
     listing: dict[str, TreeFile] | None = None
@@ -323,7 +323,7 @@ def list_tree(repo_id: str, revision: str, repo_type: str = "model") -> dict[str
     """Every file of a commit from the Hub's tree listing: size, blob name (sha256 for LFS/Xet, else git sha1)."""
     from huggingface_hub.hf_api import RepoFile
 
-    what = f"{_label(repo_id, repo_type)}@{revision[:12]}"
+    what = f"{repo_label(repo_id, repo_type)}@{revision[:12]}"
     out: dict[str, TreeFile] = {}
     with hub_call(what):
         for item in _api().list_repo_tree(repo_id, revision=revision, repo_type=repo_type, recursive=True):
@@ -358,13 +358,13 @@ def list_files(
 
 def list_commits(repo_id: str, repo_type: str = "model", branch: str = "main") -> list[str]:
     """Commit ids of a branch's history, newest first."""
-    with hub_call(f"{_label(repo_id, repo_type)}@{branch}"):
+    with hub_call(f"{repo_label(repo_id, repo_type)}@{branch}"):
         return [c.commit_id for c in _api().list_repo_commits(repo_id, repo_type=repo_type, revision=branch)]
 
 
 def branch_heads(repo_id: str, repo_type: str = "model") -> dict[str, str]:
     """Branches and tags -> commit (a branch wins over a tag of the same name)."""
-    with hub_call(_label(repo_id, repo_type)):
+    with hub_call(repo_label(repo_id, repo_type)):
         refs = _api().list_repo_refs(repo_id, repo_type=repo_type)
     heads = {t.name: t.target_commit for t in refs.tags}
     heads.update({b.name: b.target_commit for b in refs.branches})
@@ -373,7 +373,7 @@ def branch_heads(repo_id: str, repo_type: str = "model") -> dict[str, str]:
 
 def repo_exists(repo_id: str, repo_type: str = "model") -> bool:
     """Whether the repo exists and is visible with the current token (a gated repo exists)."""
-    with hub_call(_label(repo_id, repo_type)):
+    with hub_call(repo_label(repo_id, repo_type)):
         return bool(_api().repo_exists(repo_id, repo_type=repo_type))
 
 
@@ -382,7 +382,7 @@ def check_access(repo_id: str, revision: str, path: str, repo_type: str = "model
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     setup()
-    with hub_call(f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"):
+    with hub_call(f"{repo_label(repo_id, repo_type)}@{revision[:12]}: {path}"):
         get_hf_file_metadata(hf_hub_url(repo_id, path, repo_type=repo_type, revision=revision))
 
 
@@ -402,10 +402,6 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], *, jobs: int = 8) -> 
         return [fn(i) for i in items]
     with ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="linker-hub") as pool:
         return list(pool.map(fn, items))
-
-
-def _label(repo_id: str, repo_type: str) -> str:
-    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
 
 
 def _stderr(text: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import LinkerError
 from ..filelocks import blob_lock
 from ..hfcache import CacheRepo, blob_matches, etag_kind, link_etag
-from ..lockfile import Entry
+from ..lockfile import Entry, repo_label
 from . import (
     DISK_ERROR,
     HUB_FAILED,
@@ -27,7 +27,6 @@ from . import (
     UNREACHABLE,
     HubFailure,
     _api,
-    _label,
     _stderr,
     endpoint,
     failure_of,
@@ -96,7 +95,7 @@ def fetch_files(
     setup()
 
     def one(path: str) -> Path:
-        what = f"{_label(repo_id, repo_type)}@{revision[:12]}: {path}"
+        what = f"{repo_label(repo_id, repo_type)}@{revision[:12]}: {path}"
         try:
             with hub_call(what):
                 return Path(
@@ -108,7 +107,7 @@ def fetch_files(
     repo = CacheRepo(global_cache, repo_id, repo_type)
     before = blob_names(repo)
     results = parallel_map(one, paths, jobs=8)
-    wrong = discard_wrong_blobs(repo, revision, before, f"{_label(repo_id, repo_type)}@{revision[:12]}")
+    wrong = discard_wrong_blobs(repo, revision, before, f"{repo_label(repo_id, repo_type)}@{revision[:12]}")
     if wrong is not None:
         raise wrong.error()
     return dict(zip(paths, results, strict=True))

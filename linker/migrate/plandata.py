@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..lockfile import repo_label
 from ..plan import Problem
 
 MOVE, COPY, HARDLINK = "move", "copy", "hardlink"
@@ -98,7 +99,7 @@ class Item:
 
     @property
     def label(self) -> str:
-        return self.repo_id if self.repo_type == "model" else f"{self.repo_type}:{self.repo_id}"
+        return repo_label(self.repo_id, self.repo_type)
 
     def bytes_by_op(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import LinkerError
-from ..plan import human_size
+from ..render.text import human_size
 from .plandata import COPY, HARDLINK, MOVE, BlobOp, MigratePlan
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..hfcache import is_safe_repo_path, lfs_patterns_from_gitattributes
+from ..lockfile import repo_label
 
 FOLDER, ST_LEGACY, LOCAL_DIR, HF_CACHE, TRANSFORMERS_LEGACY = (
     "folder", "st-legacy", "local-dir", "hf-cache", "transformers-legacy",
@@ -84,7 +85,7 @@ class Unit:
     @property
     def label(self) -> str:
         rid = self.repo_id or self.root.name
-        return rid if self.repo_type == "model" else f"{self.repo_type}:{rid}"
+        return repo_label(rid, self.repo_type)
 
     def all_files(self) -> list[SourceFile]:
         out = list(self.files.values()) + list(self.extra) + list(self.orphans)

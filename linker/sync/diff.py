@@ -29,7 +29,7 @@ from ..hfcache import (
     snapshot_rel,
     tree_rel,
 )
-from ..lockfile import Entry, Lockfile
+from ..lockfile import Entry, Lockfile, repo_label
 from ..plan import (
     BLOB,
     CONFLICT,
@@ -292,7 +292,7 @@ def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) 
 
 
 def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOptions) -> None:
-    label = old.id if old.type == "model" else f"{old.type}:{old.id}"
+    label = repo_label(old.id, old.type)
     folder = repo_path.name
     present = [rel for rel in old.paths if os.path.lexists(repo_path / rel)]
     for rel in sorted(present, key=lambda r: (-r.count("/"), r)):

@@ -23,7 +23,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..context import App
 from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, LinkerError
 from ..hfcache import TreeFile
 from ..lockfile import Entry, Lockfile
@@ -189,36 +188,3 @@ def _compare(result: EntryResult, entry: Entry, remote: dict[str, TreeFile]) -> 
         result.status = next(s for s in _SEVERITY if s in kinds)
         n = len(result.file_problems)
         result.message = f"{n} of {result.files_checked} locked file(s) differ from the Hub"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def render(app: App, report: RemoteReport) -> None:
-    """One line per entry (problems first in detail), then a summary that says which exit code and why."""
-    width = max([len(e.text) for e in report.entries] + [2])
-    for e in report.entries:
-        mark = "✓" if e.status == OK else ("-" if e.status == LOCAL else "✗")
-        line = f"  {mark} {e.text.ljust(width)}  {e.repo}@{e.revision[:7]}"
-        if e.status == OK and e.files_checked:
-            line += f" ({e.files_checked} file(s))"
-        if e.message and e.status != OK:
-            detail = e.message.split(": ", 1)[-1] if e.message.startswith(f"{e.repo}@") else e.message
-            line += f": {detail}"
-        elif e.message:
-            line += f" (note: {e.message})"
-        app.out(line)
-        for p in e.file_problems[:20]:
-            app.out(f"      {p.describe()}")
-        if len(e.file_problems) > 20:
-            app.out(f"      ... and {len(e.file_problems) - 20} more")
-    wrong, unchecked, local = report.count(WRONG), report.count(TROUBLE), report.count({LOCAL})
-    ok = report.count({OK})
-    summary = f"{ok}/{len(report.entries)} ok on {report.endpoint} in {report.elapsed:.2f}s"
-    if local:
-        summary += f", {local} local (not checked)"
-    if wrong:
-        summary += f"; {wrong} pin(s) wrong: fix the lock (`linker lock`, `linker lock --upgrade ID`)"
-    if unchecked:
-        summary += f"; {unchecked} could not be checked (network, token or rate limit)"
-    app.out(summary)

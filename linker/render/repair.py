@@ -1,18 +1,30 @@
-"""Human rendering of a repair: what was found, each fix (planned or applied), what could not be fixed and why."""
+"""`linker repair` as text: what was found, each fix (planned or applied), what could not be fixed and why."""
 
 from __future__ import annotations
 
 from ..context import App
-from .apply import DONE, SKIPPED, RepairResult
+from ..repair.apply import DONE, SKIPPED, RepairResult
 
 
-def render_result(app: App, result: RepairResult, *, dry_run: bool) -> None:
+def render_recovered(app: App, lines: list[str]) -> None:
+    """One line per interrupted migrate that was finished (or would be)."""
+    for line in lines:
+        app.out(f"  + migrate: {line}")
+
+
+def render_journals_only(app: App, lines: list[str]) -> None:
+    """No lockfile here: only the global cache's interrupted migrates were handled."""
+    render_recovered(app, lines)
+    app.out("No project_cache.yaml here: only the global cache's interrupted migrate was handled.")
+
+
+def render_repair(app: App, result: RepairResult, *, dry_run: bool) -> None:
+    """The problems found, the fixes (planned with --dry-run, else applied), the unfixable, then the verify."""
     plan = result.plan
     before = plan.before
     for notice in plan.notices:
         app.log(notice)
-    for line in result.recovered:
-        app.out(f"  + migrate: {line}")
+    render_recovered(app, result.recovered)
     found = before.errors if before else []
     if not plan.fixes and not plan.problems and not found:
         warnings = len(before.findings) if before else 0

@@ -1,11 +1,14 @@
-"""Human rendering of plans and reports (the JSON form is `Plan.to_json`)."""
+"""`linker sync` and `linker status` as text: the plan (one line per repo), the outcome, the status table
+(the JSON form is `Plan.to_json`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
-from .context import App
-from .plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Plan, human_size
+from ..context import App
+from ..plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Action, EntryReport, Plan
+from .text import human_size, render_table
 
 MAX_ROWS = 25  # longer plans are summarised unless -v
 
@@ -29,7 +32,7 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
         app.log(notice)
     if header:
         app.out(header)
-    by_repo: dict[str, list] = defaultdict(list)
+    by_repo: dict[str, list[Action]] = defaultdict(list)
     for a in plan.ordered():
         by_repo[a.repo].append(a)
     revisions = {e.repo: (e.revision, e.ref) for e in plan.entries}
@@ -68,8 +71,50 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
         app.out(f"  … and {len(plan.problems) - len(problems)} more problem(s) (-v, or --json, lists them all)")
 
 
-def render_table(app: App, rows: list[list[str]], headers: list[str]) -> None:
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    app.out("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip())
+def render_sync(
+    app: App, plan: Plan, applied: bool, read_only: bool, elapsed: float, view: object, warnings: list[str]
+) -> None:
+    """The plan (or "Already in sync"), warnings, then what was done; with -q only the problems."""
+    linked = [e for e in plan.entries if e.state != "not-in-lock"]
+    total = human_size(sum(e.size for e in linked))
+    if app.quiet:  # errors only: the problems, each with its fix
+        for p in plan.problems:
+            app.out(f"  ! {p.describe()}")
+        return
+    if plan.empty and not plan.problems:
+        for n in plan.notices:
+            app.log(n)
+        app.out(f"Already in sync: {len(linked)} repo(s), {total} in {view}")
+        return
+    verb = "Would change" if read_only else "Changed"
+    render_plan(app, plan, header=f"{verb} {view}:" if plan.actions else None)
+    for w in warnings:
+        app.log(w)
+    if applied:
+        links = sum(1 for a in plan.actions if a.kind == LINK)
+        app.out(f"Synced {len(linked)} repo(s) ({links} link(s), {total}) in {elapsed:.2f}s")
+    if plan.problems:
+        app.log(f"{len(plan.problems)} problem(s): the view is not complete")
+
+
+def render_status(app: App, rows: list[EntryReport], totals: dict[str, int], view: Path, global_cache: Path) -> None:
+    """One table row per entry, a hint per entry that needs one, then the totals; with -q only the rows that
+    are not linked (nothing when all are)."""
+    if app.quiet:  # errors only: the entries that are not linked, nothing when all are
+        rows = [r for r in rows if r.state != "linked"]
+        if not rows:
+            return
+    table = [
+        [r.repo, r.revision[:7], r.ref, state_text(r.state), str(r.files), human_size(r.size) if r.files else "-"]
+        for r in rows
+    ]
+    render_table(app.out, table, ["ID", "REVISION", "REF", "STATE", "FILES", "SIZE"])
     for r in rows:
-        app.out("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
+        if r.detail and r.state != "not-in-lock":
+            app.out(f"  hint: {r.repo}: {r.detail}")
+    if app.quiet:
+        return
+    app.out(
+        f"\n{totals['linked']}/{totals['entries']} linked, {totals['files']} files, "
+        f"{human_size(totals['size'])} in {view} (global cache {global_cache})"
+    )
