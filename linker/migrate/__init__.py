@@ -7,6 +7,6 @@ data) -> executor (rename / copy+verify / hardlink under huggingface_hub's blob 
 
 from __future__ import annotations
 
-from .journal import recover
+from .recover import recover
 
 __all__ = ["recover"]

@@ -127,7 +127,7 @@ def repair(
 
 def _recover_journals(global_cache: Path) -> list[str]:
     """Resume or roll back interrupted `linker migrate` runs (imported lazily: rarely needed)."""
-    from ..migrate.journal import recover
+    from ..migrate.recover import recover
 
     return [str(x) for x in recover(global_cache)]
 
