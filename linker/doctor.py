@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LinkerError
-from .hfcache import CacheRepo, global_cache_dir, is_true, migrate_journal_dir, offline_mode
+from .hfcache import CacheRepo, global_cache_dir, is_true, locks_dir, migrate_journal_dir, offline_mode
 from .lockfile import Lockfile
 from .plan import human_size
 
@@ -247,7 +247,7 @@ def _permissions(global_cache: Path, lock: Lockfile | None) -> list[Check]:
             )
         )
     elif not os.access(g, os.W_OK | os.X_OK) or (
-        os.path.isdir(global_cache / ".locks") and not os.access(global_cache / ".locks", os.W_OK | os.X_OK)
+        os.path.isdir(locks_dir(global_cache)) and not os.access(locks_dir(global_cache), os.W_OK | os.X_OK)
     ):
         out.append(
             Check(
@@ -408,7 +408,7 @@ def _links(global_cache: Path, lock: Lockfile) -> list[Check]:
 
 def _hardlinks_work(global_cache: Path, view_dir: Path) -> bool:
     """Try a real hardlink from the global cache into the view's folder (probe files are removed again)."""
-    locks = global_cache / ".locks"
+    locks = locks_dir(global_cache)
     if not os.path.isdir(locks) or not os.access(locks, os.W_OK) or not os.access(view_dir, os.W_OK):
         return True  # cannot probe without writing elsewhere: same filesystem is the best we know
     tag = uuid.uuid4().hex[:8]

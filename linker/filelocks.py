@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import LockTimeout, fs_boundary, warn_once
+from .hfcache import view_lock_path
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -28,11 +29,6 @@ def lock_timeout() -> float:
         warn_once("LINKER_LOCK_TIMEOUT", why)
         return DEFAULT_TIMEOUT
     return value
-
-
-def view_lock_path(view: Path) -> Path:
-    """`<view>/.locks/linker.lock`: under `.locks/`, which `scan_cache_dir` skips."""
-    return view / ".locks" / "linker.lock"
 
 
 def lockfile_lock_path(lock_path: Path) -> Path:

@@ -1,6 +1,6 @@
 """Find what a migrate source holds: which kind of legacy layout, which models, which files.
 
-Kinds (shared/reference/hf-cache.md §5-6), auto-detected in this order unless `--kind` forces one:
+Kinds (docs/hf-cache.md §5-6), auto-detected in this order unless `--kind` forces one:
 
 * `local-dir`: `hf download --local-dir` output (has `.cache/huggingface/download/`), see localdir.py;
 * `hf-cache`: an HF-layout cache in the wrong place, or with hub 0.13 links (has `models--org--name/`), cachedir.py;
