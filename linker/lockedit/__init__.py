@@ -30,7 +30,7 @@ import yaml
 from ..errors import EXIT_USAGE, LockfileError, fs_boundary
 from ..filelocks import lockfile_lock
 from ..fsutil import atomic_write_text
-from ..lockfile import LockedFile, parse_lockfile
+from ..lockfile import LOCKFILE_NAME, LockedFile, parse_lockfile
 from .entries import NEW_LOCKFILE, Unsupported, expected, load, render_document
 from .splice import edit_in_place
 
@@ -98,6 +98,18 @@ def create_lockfile(lock_path: Path) -> bool:
         with fs_boundary(lock_path, "cannot create the lockfile"):
             atomic_write_text(lock_path, NEW_LOCKFILE)
     return True
+
+
+def lockfile_to_edit(config: str | None, cwd: Path | None = None) -> Path:
+    """The lockfile `add` and `migrate --lock` write: `--config` (click fills it from LINKER_CONFIG too), else the
+    one found in the current folder or a parent, else a new `project_cache.yaml` in the current folder."""
+    if config:
+        return Path(config).expanduser().absolute()
+    start = (cwd or Path.cwd()).absolute()
+    for folder in (start, *start.parents):
+        if (folder / LOCKFILE_NAME).is_file():
+            return folder / LOCKFILE_NAME
+    return start / LOCKFILE_NAME
 
 
 def edit_text(text: str, *, upserts: list[dict[str, Any]], removals: list[tuple[str, str]]) -> str:
