@@ -9,8 +9,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..hfcache import SHA40, check_repo_id, etag_kind, is_safe_repo_path, read_tree, tree_rel
-from .units import LOCAL_DIR, Unit, scan_files, special_kind
+from ..hfcache import SHA40, etag_kind, is_safe_repo_path, read_tree, tree_rel
+from .units import LOCAL_DIR, Unit, folder_named_unit, special_kind
 
 
 def local_dir_meta(local_dir: Path) -> Path:
@@ -47,11 +47,7 @@ def is_local_dir(d: Path) -> bool:
 
 
 def local_dir_unit(d: Path) -> Unit:
-    unit = Unit(LOCAL_DIR, d)
-    cand = f"{d.parent.name}/{d.name}"
-    if check_repo_id(cand) is None:
-        unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
-    scan_files(unit, d)
+    unit = folder_named_unit(LOCAL_DIR, d)
     _check_bookkeeping(unit, local_dir_meta(d))
     commits: set[str] = set()
     untrusted: list[str] = []
