@@ -279,7 +279,8 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
             atomic_symlink(fix.target, path)
         return DONE, ""
     if fix.kind == FETCH:
-        from ..hub import fetch_entries, fetch_files, repo_state
+        from ..hub import repo_state
+        from ..hub.fetch import fetch_entries, fetch_files
 
         entry = next(e for e in lock.entries if e.label == fix.repo)
         repo_state(entry.id, entry.revision, entry.type)  # one cheap request: fails fast when the Hub is down
