@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 EXIT_OK = 0
@@ -143,3 +143,19 @@ def warn_once(key: str, message: str) -> None:
     if key not in _warned:
         _warned.add(key)
         logging.getLogger("linker").warning("warning: %s", message)
+
+
+def env_seconds(var: str, default: float, warn: Callable[[str], None]) -> float:
+    """A duration in seconds from the environment variable `var`: `default` when unset or empty, and when it is not
+    a number >= 0 (NaN and infinity included), after telling `warn` why."""
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also false for NaN
+        warn(f"{var}={raw!r} is not a number of seconds; using {default:g}")
+        return default
+    return value

@@ -9,30 +9,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LockTimeout, fs_boundary, warn_once
+from .errors import LockTimeout, env_seconds, fs_boundary, warn_once
+from .hfcache import view_lock_path
 
 DEFAULT_TIMEOUT = 120.0
 
 
 def lock_timeout() -> float:
     """`LINKER_LOCK_TIMEOUT` in seconds; a value that is not a number >= 0 is reported and the default used."""
-    raw = os.environ.get("LINKER_LOCK_TIMEOUT", "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        why = f"LINKER_LOCK_TIMEOUT={raw!r} is not a number of seconds; using {DEFAULT_TIMEOUT:g}"
-        warn_once("LINKER_LOCK_TIMEOUT", why)
-        return DEFAULT_TIMEOUT
-    return value
-
-
-def view_lock_path(view: Path) -> Path:
-    """`<view>/.locks/linker.lock`: under `.locks/`, which `scan_cache_dir` skips."""
-    return view / ".locks" / "linker.lock"
+    return env_seconds("LINKER_LOCK_TIMEOUT", DEFAULT_TIMEOUT, lambda why: warn_once("LINKER_LOCK_TIMEOUT", why))
 
 
 def lockfile_lock_path(lock_path: Path) -> Path:

@@ -198,7 +198,7 @@ def test_id_on_a_refused_source_names_the_file(project, tmp_path):
 
 
 def test_rerun_with_lock_after_a_kill_once_the_source_moved(project, tmp_path, monkeypatch):
-    from linker.migrate import run
+    from linker.migrate import commit
 
     files = tiny_model_files("bert", seed=26)
     src = build_plain_folder(tmp_path / "acme" / "locked", files)
@@ -206,7 +206,7 @@ def test_rerun_with_lock_after_a_kill_once_the_source_moved(project, tmp_path, m
     def killed(*_a, **_k):
         raise KeyboardInterrupt  # the kill lands after every file moved, before the lock entry
 
-    monkeypatch.setattr(run, "update_lock", killed)
+    monkeypatch.setattr(commit, "update_lock", killed)
     with pytest.raises(KeyboardInterrupt):
         migrate_lib([src], Options(global_cache=project.global_cache, lock_path=project.lock_path), offline=True)
     monkeypatch.undo()

@@ -19,8 +19,8 @@ import pytest
 from filelock import FileLock
 
 from linker.hfcache import CacheRepo, migrate_journal_dir
-from linker.migrate import recover
 from linker.migrate.planner import Options
+from linker.migrate.recover import recover
 from linker.migrate.run import migrate as migrate_lib
 from testing.cachefactory import (
     build_local_dir,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
-from ..lockfile import LOCKFILE_NAME, load_lockfile, repo_label
+from ..lockfile import load_lockfile, repo_label
 from ..render.lock import render_added
 
 
@@ -34,7 +31,7 @@ def command(
     3 Hub unreachable, token refused, or rate limited.
     """
     from .. import hub
-    from ..lockedit import create_lockfile, upsert_entry
+    from ..lockedit import create_lockfile, lockfile_to_edit, upsert_entry
 
     repo_id, _, revision = spec.partition("@")
     revision = revision or "main"
@@ -46,7 +43,7 @@ def command(
     if not is_safe_repo_path(ref) or SHA40.fullmatch(ref):
         raise ConfigError(f"--ref {ref!r} must be a branch or tag name such as main or v1.0")
 
-    lock_path = _lock_path(app)
+    lock_path = lockfile_to_edit(app.config)
     if lock_path.exists():
         lock = load_lockfile(lock_path)
         old = lock.find(repo_id, repo_type)
@@ -105,15 +102,3 @@ def command(
     else:
         render_added(app, label, state.sha, ref, len(files), size, lock_path, created)
     return EXIT_OK
-
-
-def _lock_path(app: App) -> Path:
-    """The lockfile to edit: --config / LINKER_CONFIG, else one found here or above, else a new one here."""
-    explicit = app.config or os.environ.get("LINKER_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser().absolute()
-    start = Path.cwd()
-    for folder in (start, *start.parents):
-        if (folder / LOCKFILE_NAME).is_file():
-            return folder / LOCKFILE_NAME
-    return start / LOCKFILE_NAME

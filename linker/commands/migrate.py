@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id
-from ..lockfile import LOCKFILE_NAME, find_lockfile
+from ..lockedit import lockfile_to_edit
 from ..migrate.plandata import COPY, HARDLINK, MOVE
 from ..migrate.planner import Options
 from ..migrate.run import Result, migrate
@@ -67,7 +66,7 @@ def command(
             f"--revision {revision!r} is not a commit", hint="pin the full 40-character commit (lowercase)"
         )
     global_cache = Path(to).expanduser().absolute() if to else app.global_cache()
-    lock_path = _lock_path(app) if lock else None
+    lock_path = lockfile_to_edit(app.config) if lock else None
     opts = Options(
         global_cache=global_cache,
         mode=COPY if copy_ else HARDLINK if hardlink else MOVE,
@@ -92,15 +91,6 @@ def command(
     else:
         render_migrate(app, result, dry_run, elapsed)
     return EXIT_FAILED if problems else EXIT_OK
-
-
-def _lock_path(app: App) -> Path:
-    """--lock edits the lockfile found as usual, else creates `project_cache.yaml` here (as `linker add` does)."""
-    try:
-        return find_lockfile(app.config)
-    except ConfigError:
-        explicit = app.config or os.environ.get("LINKER_CONFIG")
-        return Path(explicit).expanduser().absolute() if explicit else Path.cwd() / LOCKFILE_NAME
 
 
 def _json(result: Result, dry_run: bool, elapsed: float) -> dict[str, object]:

@@ -55,7 +55,8 @@ def _journals_only(app: App, global_cache: Path, dry_run: bool) -> int:
     """Without a lockfile there is no view to repair; an interrupted migrate in the global cache is finished all
     the same (it leaves a model half linked). With nothing pending, the missing lockfile is the error."""
     from ..hfcache import migrate_journal_dir
-    from ..migrate.journal import pending, resume
+    from ..migrate.journal import pending
+    from ..migrate.recover import resume
 
     if dry_run:
         found = pending(global_cache) if migrate_journal_dir(global_cache).is_dir() else []

@@ -408,6 +408,3 @@ def _stderr(text: str) -> None:
     import click
 
     click.echo(text, err=True)
-
-
-from .fetch import FetchError, fetch_entries, fetch_files  # noqa: E402, F401  (downloads, re-exported)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import threading
 import time
 import warnings
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from ..errors import env_seconds
 from ..redact import scrub_text
 
 ENV = "LINKER_HUB_TIMEOUT"
@@ -47,17 +47,7 @@ def origin_of(url: object) -> str:
 
 def timeout_from_env(warn: Callable[[str], None]) -> float | None:
     """`LINKER_HUB_TIMEOUT` in seconds (None = no deadline); an invalid value is warned about once, then 30 s."""
-    raw = os.environ.get(ENV, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value != value or value < 0 or value == float("inf"):  # NaN, negative, infinite
-        warn(f"warning: {ENV}={raw!r} is not a number of seconds; using {DEFAULT_TIMEOUT:g}")
-        return DEFAULT_TIMEOUT
-    return value or None
+    return env_seconds(ENV, DEFAULT_TIMEOUT, lambda why: warn(f"warning: {why}")) or None
 
 
 class _Settings:

@@ -2,11 +2,5 @@
 
 sources (what is there, checked as untrusted) -> hashing -> revision (which commit, and why) -> planner (plain
 data) -> executor (rename / copy+verify / hardlink under huggingface_hub's blob locks), with a journal that
-`recover` uses to finish an interrupted run.
+`recover.recover` uses to finish an interrupted run; `commit.apply_plan` applies a plan.
 """
-
-from __future__ import annotations
-
-from .journal import recover
-
-__all__ = ["recover"]

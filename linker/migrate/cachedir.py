@@ -27,12 +27,12 @@ from ..hfcache import (
     is_safe_repo_path,
     lfs_patterns_from_gitattributes,
     link_etag,
+    manifest_path,
     parse_repo_folder,
     read_tree,
     shared_store,
     snapshot_link_target,
 )
-from ..sync.manifest import manifest_path
 from .units import HF_CACHE, SourceFile, Unit, ident_of, inside, special_kind
 
 

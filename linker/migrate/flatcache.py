@@ -1,5 +1,5 @@
 """The transformers < 4.22 flat cache: `<sha256(url)>.<sha256(etag)>[.h5]` files with a `.json` sidecar holding
-the url (repo, revision, path) and the raw etag (the blob name). shared/reference/hf-cache.md §6c.
+the url (repo, revision, path) and the raw etag (the blob name). docs/hf-cache.md §6c.
 
 Sidecars are untrusted: a url whose path is absolute or has `..`, or names no valid repo, refuses the file.
 """

@@ -1,5 +1,5 @@
 """`hf download --local-dir` folders: `.cache/huggingface/download/<path>.metadata` gives each file's commit and
-blob name (hub >= 0.23, shared/reference/hf-cache.md §5). A file modified after its download (the mtime rule) is
+blob name (hub >= 0.23, docs/hf-cache.md §5). A file modified after its download (the mtime rule) is
 not the Hub's file, so the folder is then not exactly that commit.
 """
 
@@ -9,17 +9,37 @@ import os
 import stat
 from pathlib import Path
 
-from ..hfcache import (
-    check_repo_id,
-    etag_kind,
-    is_safe_repo_path,
-    local_dir_meta,
-    local_dir_metadata,
-    local_dir_tree,
-    read_local_dir_metadata,
-    read_tree,
-)
-from .units import LOCAL_DIR, Unit, scan_files, special_kind
+from ..hfcache import SHA40, etag_kind, is_safe_repo_path, read_tree, tree_rel
+from .units import LOCAL_DIR, Unit, folder_named_unit, special_kind
+
+
+def local_dir_meta(local_dir: Path) -> Path:
+    """`<local_dir>/.cache/huggingface`: CACHEDIR.TAG, .gitignore, `download/` metadata and `trees/`."""
+    return local_dir / ".cache" / "huggingface"
+
+
+def local_dir_metadata(local_dir: Path, path_in_repo: str) -> Path:
+    """`.cache/huggingface/download/<path>.metadata` of one file."""
+    return local_dir_meta(local_dir) / "download" / f"{path_in_repo}.metadata"
+
+
+def local_dir_tree(local_dir: Path, revision: str) -> Path:
+    return local_dir_meta(local_dir) / tree_rel(revision)
+
+
+def read_local_dir_metadata(meta: Path) -> tuple[str, str, float] | None:
+    """(commit, etag, timestamp) of a `.metadata` file (3 lines), or None when it is not one; never follows a link."""
+    try:
+        st = os.lstat(meta)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 4096:
+            return None
+        lines = meta.read_text(errors="replace").splitlines()
+        commit, etag, ts = lines[0].strip(), lines[1].strip(), float(lines[2].strip())
+    except (OSError, IndexError, ValueError):
+        return None
+    if not SHA40.fullmatch(commit) or etag_kind(etag) is None:
+        return None
+    return commit, etag, ts
 
 
 def is_local_dir(d: Path) -> bool:
@@ -27,11 +47,7 @@ def is_local_dir(d: Path) -> bool:
 
 
 def local_dir_unit(d: Path) -> Unit:
-    unit = Unit(LOCAL_DIR, d)
-    cand = f"{d.parent.name}/{d.name}"
-    if check_repo_id(cand) is None:
-        unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
-    scan_files(unit, d)
+    unit = folder_named_unit(LOCAL_DIR, d)
     _check_bookkeeping(unit, local_dir_meta(d))
     commits: set[str] = set()
     untrusted: list[str] = []

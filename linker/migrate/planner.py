@@ -1,8 +1,8 @@
 """Building the migrate plan (its data types are in plandata.py): what moves where, which revision and why.
 
-`build_plan` hashes every file (in parallel, streaming), decides revisions (revision.py) and turns the units into
-`Item`s of small operations. The executor applies them; the journal stores the plan as JSON so that an
-interrupted run can be finished by `recover`.
+`build_plan` hashes every file (hashing.py: in parallel, streaming), decides revisions (revision.py) and turns the
+units into `Item`s of small operations (ops.py). The executor applies them; the journal stores the plan as JSON
+so that an interrupted run can be finished by `recover`.
 """
 
 from __future__ import annotations
@@ -14,90 +14,34 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..hashpool import Digest, hash_many
+from ..hashpool import Digest
 from ..hfcache import (
-    REFS,
-    SHA40,
     CacheRepo,
     TreeFile,
     blob_rel,
     etag_kind,
-    read_ref,
     read_tree,
     snapshot_link_target,
     tree_json,
 )
 from ..plan import Problem
+from .hashing import hash_units
+from .ops import BlobOps, add_guard, add_link_ops, add_ref_ops, guard_ref_name, lock_entry
 from .plandata import (
-    COPY,
     CORRUPT,
-    HARDLINK,
     INCOMPLETE,
     MOVE,
     NOT_A_MODEL,
-    OP_DEDUPE,
     UNRESOLVED,
     UNSAFE,
-    BlobOp,
-    GuardOp,
     Item,
     LinkOp,
     MigratePlan,
-    RefOp,
     TreeOp,
 )
 from .remote import Remote
-from .revision import Resolved, etag_of, guess_lfs, needed_kind, resolve
+from .revision import Resolved, etag_of, guess_lfs, resolve
 from .units import FOLDER, HF_CACHE, LOCAL_DIR, ST_LEGACY, SourceFile, Unit
-
-# ---------------------------------------------------------------------------------------------------------------
-# Hashing
-
-
-def hash_units(
-    units: list[Unit], *, online: bool, on_bytes: Callable[[int], None] | None = None
-) -> tuple[dict[str, Digest], int]:
-    """Hash every distinct source file once, with the digests each needs. Returns (digests, bytes to hash)."""
-    kinds: dict[str, set[str]] = {}
-    sizes: dict[str, int] = {}
-    for unit in units:
-        for f in unit.all_files():
-            if f.origin == "view":
-                continue
-            key = str(f.abspath)
-            k = needed_kind(unit, f, online)
-            kinds.setdefault(key, set()).update({"sha256", "sha1"} if k == "both" else {k})
-            sizes[key] = f.size
-    items = [(key, key, "both" if len(ks) == 2 else next(iter(ks))) for key, ks in kinds.items()]
-    result = hash_many(items, on_bytes=on_bytes)
-    digests: dict[str, Digest] = {}
-    for unit in units:
-        for f in unit.all_files():
-            r = result.get(str(f.abspath))
-            if isinstance(r, OSError):
-                unit.problems.append(f"cannot read {f.abspath}: {r.strerror}")
-            elif r is not None:
-                digests[str(f.abspath)] = r
-    # A claimed blob name that does not match: the file is not what the metadata says; hash it as unknown.
-    redo: dict[str, str] = {}
-    for unit in units:
-        if unit.kind == HF_CACHE:
-            continue
-        for f in unit.all_files():
-            d = digests.get(str(f.abspath))
-            if f.etag and d is not None and etag_of(d, etag_kind(f.etag) == "sha256") != f.etag:
-                unit.notes.append(f"{f.path}: content does not match its {f.origin} ({f.etag[:12]}); not trusted")
-                f.etag, f.lfs, f.origin = None, None, ""
-                redo[str(f.abspath)] = "both" if online else ("sha256" if guess_lfs(unit, f) else "sha1")
-    if redo:
-        for done_key, r in hash_many([(k, k, kind) for k, kind in redo.items()]).items():
-            if isinstance(r, Digest):
-                digests[str(done_key)] = r
-    return digests, sum(sizes.values())
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Building the plan
 
 
 @dataclass
@@ -179,119 +123,6 @@ def _fix_for(kind: str, unit: Unit) -> str:
     return ""
 
 
-def _dev_of(path: Path) -> int | None:
-    cur = path
-    while True:
-        try:
-            return os.stat(cur).st_dev
-        except OSError:
-            if cur.parent == cur:
-                return None
-            cur = cur.parent
-
-
-class _Blobs:
-    """Blob operations of one item, one per (etag, source file)."""
-
-    def __init__(self, repo: CacheRepo, mode: str) -> None:
-        self.repo, self.mode = repo, mode
-        self.ops: dict[str, BlobOp] = {}  # etag -> the op that creates the blob
-        self.extra: list[BlobOp] = []  # further sources of an etag already planned
-        self.by_src: dict[str, BlobOp] = {}
-        self.gdev = _dev_of(repo.path)
-
-    def add(self, f: SourceFile, etag: str, *, leave_link: Path | None = None) -> BlobOp | None:
-        src = str(f.abspath)
-        if src in self.by_src:  # the same bytes under several names (an alias link, a blob shared by snapshots)
-            op = self.by_src[src]
-            if f.alias is not None and str(f.alias) not in op.aliases:
-                op.aliases.append(str(f.alias))
-            return op
-        dst = self.repo.blob(etag)
-        if os.path.realpath(src) == os.path.realpath(dst):
-            return None  # the blob itself (an hf-cache merged in place)
-        remove = self.mode == MOVE and not f.shared
-        if etag in self.ops or os.path.lexists(dst):
-            op_kind = OP_DEDUPE  # created earlier in this run, or already in the global cache
-        elif f.shared:
-            op_kind = HARDLINK if self.mode != COPY else COPY  # a shared-store payload is never moved
-        else:
-            op_kind = self.mode
-        op = BlobOp(
-            etag=etag, size=f.size, src=src, dst=str(dst), lock=str(self.repo.lock_path(etag)), op=op_kind,
-            ident=list(f.ident), remove_src=remove and op_kind in (MOVE, OP_DEDUPE),
-            cross_device=op_kind == MOVE and _dev_of(f.abspath) != self.gdev,
-            leave_link=str(leave_link) if leave_link and self.mode == MOVE else "",
-            sidecars=[str(s) for s in f.sidecars] if remove else [],
-            aliases=[str(f.alias)] if f.alias is not None and remove else [],
-        )  # fmt: skip
-        if op_kind == OP_DEDUPE:
-            self.extra.append(op)
-        else:
-            self.ops[etag] = op
-        self.by_src[src] = op
-        return op
-
-    def all(self) -> list[BlobOp]:
-        return list(self.ops.values()) + self.extra
-
-
-def _link_ops(repo: CacheRepo, revision: str, etags: dict[str, str], item: Item) -> None:
-    for path, etag in sorted(etags.items()):
-        p = repo.snapshot_file(revision, path)
-        target = snapshot_link_target(path, etag)
-        marker = repo.no_exist(revision, path)
-        if os.path.isfile(marker) and not os.path.islink(marker):
-            item.unmark.append(str(marker))
-        try:
-            current = os.readlink(p)
-        except OSError:
-            if os.path.lexists(p):
-                item.notes.append(f"{p} is a real file in the global cache; left as is")
-                continue
-            item.links.append(LinkOp(str(p), target))
-            continue
-        if current == target:
-            continue
-        if current.rsplit("/", 1)[-1] == etag:
-            continue  # same blob, another link form (repair rewrites those)
-        item.notes.append(f"{p} already links to another blob ({current.rsplit('/', 1)[-1][:12]}); left as is")
-
-
-def _ref_ops(repo: CacheRepo, revision: str, wanted: list[tuple[str, bool]], item: Item, remote: Remote | None) -> None:
-    for name, forced in wanted:
-        path = repo.ref(name)
-        current = read_ref(path)
-        cur = current.strip() if current is not None else None
-        if current == revision:
-            continue
-        if cur is None or cur == revision:
-            item.refs.append(RefOp(str(path), revision, "the cache had no such ref" if cur is None else "normalised"))
-        elif forced:
-            item.refs.append(RefOp(str(path), revision, f"the Hub's {name} is this commit (was {cur[:12]})"))
-        elif (
-            remote is not None
-            and SHA40.fullmatch(cur)
-            and remote.is_ahead(item.repo_id, item.repo_type, name, revision, cur)
-        ):
-            item.refs.append(RefOp(str(path), revision, f"moves {name} forward from {cur[:12]} (Hub history)"))
-        else:
-            item.notes.append(
-                f"kept the global refs/{name} = {cur[:12]}: not moving a branch backwards to {revision[:12]}"
-            )
-
-
-def _guard(repo: CacheRepo, revision: str, item: Item) -> None:
-    if item.blobs or item.links:
-        ref = repo.ref(guard_ref_name(revision))
-        item.guards.append(GuardOp(str(ref), str(repo.snapshot(revision)), revision, str(repo.path / REFS)))
-
-
-def guard_ref_name(revision: str) -> str:
-    """The ref that keeps a migrated revision from `hf cache prune` (also a local revision's only ref)."""
-    return f"linker/migrated-{revision[:12]}"
-
-
 def _plan_folder_unit(
     unit: Unit, res: Resolved, digests: dict[str, Digest], opts: Options, remote: Remote | None
 ) -> Item:
@@ -302,7 +133,7 @@ def _plan_folder_unit(
         revisions=[res.revision], reason=res.reason, local=res.local, id_reason=res.id_reason,
         files=len(unit.files), size=sum(f.size for f in unit.files.values()), notes=list(unit.notes) + res.notes,
     )  # fmt: skip
-    blobs = _Blobs(repo, opts.mode)
+    blobs = BlobOps(repo, opts.mode)
     for path in sorted(unit.files, key=lambda p: (unit.files[p].alias is not None, p)):
         blobs.add(unit.files[path], res.etags[path])
     for f in unit.extra:
@@ -312,13 +143,13 @@ def _plan_folder_unit(
             if e:
                 blobs.add(f, e)
     item.blobs = blobs.all()
-    _link_ops(repo, res.revision, res.etags, item)
+    add_link_ops(repo, res.revision, res.etags, item)
     refs = list(res.refs)
     if res.local:
         # A local revision is nobody's branch: no refs/main. A ref of our own keeps `hf cache prune` off it.
         refs = [(guard_ref_name(res.revision), True)]
-    _ref_ops(repo, res.revision, refs, item, remote)
-    _guard(repo, res.revision, item)
+    add_ref_ops(repo, res.revision, refs, item, remote)
+    add_guard(repo, res.revision, item)
     complete = _complete_tree(unit, res)
     if complete is not None and not os.path.exists(repo.tree(res.revision)):
         item.trees.append(TreeOp(str(repo.tree(res.revision)), complete[1]))
@@ -335,7 +166,7 @@ def _plan_folder_unit(
         files = {p: {"size": unit.files[p].size, "hash": e} for p, e in res.etags.items()}
     elif complete is not None:  # the whole commit was migrated: the lock can list it, as `linker lock` would
         files = {p: {"size": t.size, "hash": t.etag} for p, t in complete[0].items()}
-    item.lock_entry = _lock_entry(res.repo_id, unit.repo_type, res.revision, res.local, files)
+    item.lock_entry = lock_entry(res.repo_id, unit.repo_type, res.revision, res.local, files)
     return item
 
 
@@ -359,17 +190,6 @@ def _complete_tree(unit: Unit, res: Resolved) -> tuple[dict[str, TreeFile], str]
     return listing, text
 
 
-def _lock_entry(
-    repo_id: str, repo_type: str, revision: str, local: bool, files: dict[str, dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The lock entry: the pin, `local: true` for a local revision, and the file list when the whole commit
-    was migrated (else none: a `files` map of an older pin must go)."""
-    entry: dict[str, Any] = {"id": repo_id, "revision": revision, "local": local, "files": files}
-    if repo_type != "model":
-        entry["type"] = repo_type
-    return entry
-
-
 def _plan_cache_unit(
     unit: Unit, digests: dict[str, Digest], opts: Options, remote: Remote | None, plan: MigratePlan
 ) -> Item | None:
@@ -383,7 +203,7 @@ def _plan_cache_unit(
         revisions=sorted(unit.snapshots), reason="the cache's snapshot names", id_reason=unit.id_reason,
         notes=list(unit.notes),
     )  # fmt: skip
-    blobs = _Blobs(repo, mode)
+    blobs = BlobOps(repo, mode)
     bad: set[str] = set()
 
     def etag_for(f: SourceFile) -> str | None:
@@ -421,7 +241,7 @@ def _plan_cache_unit(
                 item.relinks.append(LinkOp(str(f.relink), snapshot_link_target(path, etag)))
         snapshots[rev] = etags
         if not unit.in_place:
-            _link_ops(repo, rev, etags, item)
+            add_link_ops(repo, rev, etags, item)
     for f in unit.orphans:
         etag = etag_for(f)
         if etag is not None:
@@ -430,7 +250,7 @@ def _plan_cache_unit(
     if not unit.in_place:
         for name, sha in sorted(unit.refs.items()):
             if sha in snapshots:
-                _ref_ops(repo, sha, [(name, False)], item, remote)
+                add_ref_ops(repo, sha, [(name, False)], item, remote)
         for rev, tree_path in unit.trees.items():
             listing = read_tree(tree_path)
             etags = snapshots.get(rev, {})
@@ -439,13 +259,13 @@ def _plan_cache_unit(
                 item.trees.append(TreeOp(str(repo.tree(rev)), tree_path.read_text()))
         for rev in snapshots:
             if any(link.path.startswith(str(repo.snapshot(rev)) + os.sep) for link in item.links):
-                _guard(repo, rev, item)
+                add_guard(repo, rev, item)
     if not (item.blobs or item.links or item.relinks or item.refs or item.trees) and not unit.in_place:
         item.notes.append("already in the global cache")
     pinned = unit.refs.get("main")
     lock_rev = pinned if pinned in snapshots else (next(iter(snapshots)) if len(snapshots) == 1 else None)
     if lock_rev:
-        item.lock_entry = _lock_entry(repo_id, unit.repo_type, lock_rev, False)
+        item.lock_entry = lock_entry(repo_id, unit.repo_type, lock_rev, False)
     elif opts.lock_path is not None:
         item.notes.append("--lock: no refs/main and several snapshots; add the entry with the revision you want")
     return item

@@ -1,4 +1,4 @@
-"""What migrate asks the Hub, through linker/hub.py only (imported lazily), with answers cached per run.
+"""What migrate asks the Hub, through the `linker.hub` package only (imported lazily), with answers cached per run.
 
 A missing repo or revision is an answer ("not on the Hub"); a Hub that cannot be reached, refuses the token or
 rate-limits us raises `HubError` (exit 3), so the user can retry or pass `--offline`.

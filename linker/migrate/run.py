@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, HubError, LinkerError, fs_boundary
+from ..errors import ConfigError, HubError, LinkerError
 from ..fsutil import writable_dir
 from ..hfcache import offline_mode
 from ..plan import Problem
 from . import journal, record
-from .executor import Outcome, execute
+from .commit import apply_plan, update_lock
+from .executor import Outcome
 from .plandata import INCOMPLETE, MigratePlan
 from .planner import Options, apply_overrides, build_plan
+from .recover import resume_locked
 from .remote import Remote
 from .sources import discover
 from .space import check_space
@@ -64,7 +66,7 @@ def migrate(
         guard = journal.migrate_lock(gc)
     with guard:
         if not dry_run:
-            for r in journal.resume_locked(gc):
+            for r in resume_locked(gc):
                 recovered.append(r.message)
                 extra += [] if r.complete else r.problems
         units, done = _discover_all(sources, kind, gc, explicit=opts.repo_id is not None)
@@ -129,37 +131,3 @@ def _not_pending(units: list[Unit], pending: list[str]) -> tuple[list[Unit], lis
         else:
             keep.append(u)
     return keep, waiting
-
-
-def apply_plan(
-    plan: MigratePlan, *, journal: Path | None = None, on_bytes: Callable[[int], None] | None = None
-) -> tuple[Outcome, list[str]]:
-    """Journal the plan (unless resuming one), execute it, update the lockfile, then close the journal: unless an
-    item failed in a way a rerun can finish (a full disk, a copy that did not verify), which the journal then keeps
-    for the next run to finish to the same revision. (A permanent failure, such as a source that changed, closes
-    it: the guard ref still protects what moved, and a rerun plans what is left as it now is.)"""
-    from . import journal as jr
-
-    path = journal if journal is not None else jr.begin(plan)
-    with fs_boundary(plan.global_cache, "migrate stopped (resumed by the next run) at"):
-        outcome = execute(plan, on_bytes=on_bytes)
-    done = [it for it in plan.items if it.label not in outcome.failed_items]
-    locked: list[str] = []
-    if plan.lock_path:
-        locked = update_lock(Path(plan.lock_path), [it.lock_entry for it in done])
-    record.remember(Path(plan.global_cache), done)
-    if not outcome.retry:  # else kept: the next run finishes it to the same revision
-        jr.end(path)
-    return outcome, locked
-
-
-def update_lock(lock_path: Path, entries: list[dict[str, Any] | None]) -> list[str]:
-    """Add or update each entry in project_cache.yaml (linker/lockedit.py keeps order and comments)."""
-    from ..lockedit import create_lockfile, upsert_entries
-
-    real = [e for e in entries if e]
-    if real:
-        if not lock_path.exists():
-            create_lockfile(lock_path)
-        upsert_entries(lock_path, real)
-    return [f"{e['id']}@{e['revision'][:12]}" + (" (local)" if e.get("local") else "") for e in real]

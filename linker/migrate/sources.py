@@ -1,6 +1,6 @@
 """Find what a migrate source holds: which kind of legacy layout, which models, which files.
 
-Kinds (shared/reference/hf-cache.md §5-6), auto-detected in this order unless `--kind` forces one:
+Kinds (docs/hf-cache.md §5-6), auto-detected in this order unless `--kind` forces one:
 
 * `local-dir`: `hf download --local-dir` output (has `.cache/huggingface/download/`), see localdir.py;
 * `hf-cache`: an HF-layout cache in the wrong place, or with hub 0.13 links (has `models--org--name/`), cachedir.py;
@@ -21,7 +21,18 @@ from .cachedir import cache_root, scan_hf_cache
 from .detect import code_in, is_model_folder
 from .flatcache import has_legacy_files, scan_transformers_legacy
 from .localdir import is_local_dir, local_dir_unit
-from .units import FOLDER, HF_CACHE, KIND_ALIASES, KINDS, LOCAL_DIR, ST_LEGACY, TRANSFORMERS_LEGACY, Unit, scan_files
+from .units import (
+    FOLDER,
+    HF_CACHE,
+    KIND_ALIASES,
+    KINDS,
+    LOCAL_DIR,
+    ST_LEGACY,
+    TRANSFORMERS_LEGACY,
+    Unit,
+    folder_named_unit,
+    scan_files,
+)
 
 _MAX_DEPTH = 4
 
@@ -166,11 +177,7 @@ def _folder_tree(src: Path) -> list[Unit]:
 
 
 def folder_unit(d: Path) -> Unit:
-    unit = Unit(FOLDER, d)
-    cand = f"{d.parent.name}/{d.name}"
-    if check_repo_id(cand) is None:
-        unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
-    scan_files(unit, d)
+    unit = folder_named_unit(FOLDER, d)
     unit.code = code_in(unit)
     return unit
 

@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..hfcache import is_safe_repo_path, lfs_patterns_from_gitattributes
+from ..hfcache import check_repo_id, is_safe_repo_path, lfs_patterns_from_gitattributes
 from ..lockfile import repo_label
 
 FOLDER, ST_LEGACY, LOCAL_DIR, HF_CACHE, TRANSFORMERS_LEGACY = (
@@ -153,6 +153,16 @@ def is_leftover(name: str) -> bool:
             "Thumbs.db",
         )
     )
+
+
+def folder_named_unit(kind: str, d: Path) -> Unit:
+    """A unit of the model folder `d`, with its files scanned and the id its `{org}/{model}` path suggests."""
+    unit = Unit(kind, d)
+    cand = f"{d.parent.name}/{d.name}"
+    if check_repo_id(cand) is None:
+        unit.ids, unit.id_reason = [cand], "from the {org}/{model} path"
+    scan_files(unit, d)
+    return unit
 
 
 def scan_files(unit: Unit, root: Path, *, skip_top: tuple[str, ...] = (".git", ".cache")) -> None:

@@ -127,7 +127,7 @@ def repair(
 
 def _recover_journals(global_cache: Path) -> list[str]:
     """Resume or roll back interrupted `linker migrate` runs (imported lazily: rarely needed)."""
-    from ..migrate.journal import recover
+    from ..migrate.recover import recover
 
     return [str(x) for x in recover(global_cache)]
 
@@ -279,7 +279,8 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
             atomic_symlink(fix.target, path)
         return DONE, ""
     if fix.kind == FETCH:
-        from ..hub import fetch_entries, fetch_files, repo_state
+        from ..hub import repo_state
+        from ..hub.fetch import fetch_entries, fetch_files
 
         entry = next(e for e in lock.entries if e.label == fix.repo)
         repo_state(entry.id, entry.revision, entry.type)  # one cheap request: fails fast when the Hub is down

@@ -94,7 +94,7 @@ def sync_locked(
     fetch_error = None
     fetches = [a for a in plan.actions if a.kind == FETCH]
     if fetches:
-        from ..hub import FetchError, fetch_entries  # heavy import, only when something must be downloaded
+        from ..hub.fetch import FetchError, fetch_entries  # heavy import, only when something must be downloaded
 
         by_label = {e.label: e for e in lock.entries}
         try:

@@ -21,13 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_write_text
-from ..hfcache import snapshot_rel
+from ..hfcache import manifest_path, snapshot_rel
 
 MANIFEST_VERSION = 2
-
-
-def manifest_path(view: Path) -> Path:
-    return view / ".locks" / "linker-manifest.json"
 
 
 @dataclass

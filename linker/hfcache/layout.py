@@ -1,10 +1,6 @@
-"""Everything linker knows about the Hugging Face cache layout (huggingface_hub 2.4).
-
-Repo folder names, refs, snapshot links, blobs and their names (etags), `trees/`, `.no_exist`, the lock paths
-huggingface_hub uses, the cache-wide shared blob store, and which cache directory is in effect. No other module
-builds a cache path by hand: they all go through `CacheRepo`.
-
-Nothing here imports huggingface_hub, so commands that only read the disk start fast.
+"""The layout of a Hugging Face cache dir (huggingface_hub 2.4): repo folder names, refs, snapshot links, `trees/`,
+`.no_exist`, leftovers inside `blobs/`, and every path under `.locks/` (huggingface_hub's blob locks and linker's
+own bookkeeping). No other module builds a cache path by hand: they go through `CacheRepo` and the functions here.
 """
 
 from __future__ import annotations
@@ -21,71 +17,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import warn_once
-from .fsutil import atomic_write_text
-from .hashpool import hash_file, open_regular
+from ..fsutil import atomic_write_text
+from ..hashpool import open_regular
+from .blobs import BLOBS, SHA40, etag_kind
 
 REPO_TYPES = ("model", "dataset", "space")
-SHA40 = re.compile(r"[0-9a-f]{40}")
-SHA256 = re.compile(r"[0-9a-f]{64}")
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by huggingface_hub.\n"
     "# For information about cache directory tags, see:\n"
     "#\thttps://bford.info/cachedir/\n"
 )
-SHARED_STORE_MARKER = ".huggingface-shared-blobs"
+LOCKS = ".locks"  # the one top-level name of a cache dir that `scan_cache_dir` skips and a repo cannot take
 #: Top-level names of a cache dir that `scan_cache_dir` skips.
-SCAN_SKIPPED = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".locks", "CACHEDIR.TAG"})
-#: Patterns of the Hub's default `.gitattributes` that store a file in LFS.
-DEFAULT_LFS_PATTERNS = (
-    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*",
-    "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb",
-    "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar",
-    "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*", "*.gguf", "*.mar",
-)  # fmt: skip
-LFS_SIZE_THRESHOLD = 10 * 1024 * 1024  # the Hub refuses non-LFS files over 10 MiB
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Which cache is in effect
-
-
-def _expand(value: str) -> str:
-    return os.path.expandvars(os.path.expanduser(value))
-
-
-def global_cache_dir(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
-    """The global hub cache and what chose it, with huggingface_hub's own precedence."""
-    if explicit:
-        return Path(_expand(os.fspath(explicit))).absolute(), "--cache-dir"
-    env = os.environ
-    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
-        if env.get(var):
-            return Path(_expand(env[var])).absolute(), var
-    if env.get("HF_HOME"):
-        return Path(_expand(env["HF_HOME"])).absolute() / "hub", "HF_HOME"
-    if env.get("XDG_CACHE_HOME"):
-        return Path(_expand(env["XDG_CACHE_HOME"])).absolute() / "huggingface" / "hub", "XDG_CACHE_HOME"
-    return Path(os.path.expanduser("~/.cache/huggingface/hub")), "default"
-
-
-def is_true(value: str | None) -> bool:
-    """huggingface_hub's reading of boolean variables."""
-    return (value or "").upper() in {"1", "ON", "YES", "TRUE"}
-
-
-_FALSE = {"", "0", "OFF", "NO", "FALSE"}
-
-
-def offline_mode() -> bool:
-    """`HF_HUB_OFFLINE`, falling back to `TRANSFORMERS_OFFLINE` only when it is unset or empty. A value that is
-    neither true nor false is read as huggingface_hub reads it (false: online), with a warning."""
-    var = "HF_HUB_OFFLINE" if os.environ.get("HF_HUB_OFFLINE") else "TRANSFORMERS_OFFLINE"
-    value = os.environ.get(var)
-    if not is_true(value) and (value or "").strip().upper() not in _FALSE:
-        warn_once(var, f"{var}={value!r} is not 1/0, true/false, yes/no or on/off; read as false (online)")
-    return is_true(value)
+SCAN_SKIPPED = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", LOCKS, "CACHEDIR.TAG"})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -109,16 +54,7 @@ def parse_repo_folder(name: str) -> tuple[str, str] | None:
 
 def snapshot_link_target(path_in_repo: str, etag: str) -> str:
     """The relative target of `snapshots/<rev>/<path>`, with one more `../` per directory level."""
-    return "../" * (path_in_repo.count("/") + 2) + "blobs/" + etag
-
-
-def etag_kind(etag: str) -> str | None:
-    """'sha256' for LFS blob names, 'sha1' for git blob names, None for anything else."""
-    if SHA256.fullmatch(etag):
-        return "sha256"
-    if SHA40.fullmatch(etag):
-        return "sha1"
-    return None
+    return "../" * (path_in_repo.count("/") + 2) + f"{BLOBS}/" + etag
 
 
 def is_safe_repo_path(path: str) -> bool:
@@ -126,57 +62,6 @@ def is_safe_repo_path(path: str) -> bool:
     if not path or path.startswith("/") or "\\" in path or "\0" in path:
         return False
     return all(part not in ("", ".", "..") for part in path.split("/"))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Blob hashing
-
-
-def hash_as(path: str | os.PathLike[str], etag: str) -> str:
-    """Hash a file the way `etag` was computed (sha256 for 64 hex, git sha1 for 40 hex)."""
-    kind = etag_kind(etag)
-    if kind is None:
-        raise ValueError(f"not a blob name: {etag!r}")
-    digest = hash_file(path, kind)
-    return digest.sha256 if kind == "sha256" else digest.sha1  # type: ignore[return-value]
-
-
-def blob_matches(path: str | os.PathLike[str], etag: str) -> bool:
-    """Whether a file's content hashes to the blob name `etag` (False when it cannot be read)."""
-    try:
-        return hash_as(path, etag) == etag
-    except (OSError, ValueError):
-        return False
-
-
-def compute_etag(path: str | os.PathLike[str], lfs: bool) -> str:
-    return hash_file(path, "sha256" if lfs else "sha1").etag(lfs)
-
-
-def lfs_patterns_from_gitattributes(text: str) -> list[str]:
-    """The patterns of a `.gitattributes` that carry `filter=lfs`."""
-    patterns = []
-    for line in text.splitlines():
-        parts = line.strip().split()
-        if len(parts) >= 2 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
-            patterns.append(parts[0])
-    return patterns
-
-
-def is_lfs_path(path: str, size: int, patterns: list[str] | tuple[str, ...] | None = None) -> bool:
-    """Guess whether the Hub stores `path` in LFS: a matching pattern, or over 10 MB.
-
-    Used only when the Hub cannot tell (offline). `patterns` come from the folder's `.gitattributes`, else the
-    Hub's defaults.
-    """
-    if size > LFS_SIZE_THRESHOLD:
-        return True
-    name = path.rsplit("/", 1)[-1]
-    for pattern in patterns if patterns is not None else DEFAULT_LFS_PATTERNS:
-        target = path if "/" in pattern else name
-        if fnmatch.fnmatchcase(target, pattern):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -197,7 +82,7 @@ def matches_patterns(path: str, include: list[str] | None, exclude: list[str] | 
 # ---------------------------------------------------------------------------------------------------------------
 # Names inside a repo folder, relative to it. `CacheRepo` joins them into Paths; hot loops join strings.
 
-BLOBS, SNAPSHOTS, REFS, TREES, NO_EXIST = "blobs", "snapshots", "refs", "trees", ".no_exist"
+SNAPSHOTS, REFS, TREES, NO_EXIST = "snapshots", "refs", "trees", ".no_exist"
 
 
 def ref_rel(name: str) -> str:
@@ -219,39 +104,6 @@ def tree_rel(revision: str) -> str:
 
 def no_exist_rel(revision: str) -> str:
     return f"{NO_EXIST}/{revision}"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# `hf download --local-dir` folders (huggingface_hub >= 0.23): bookkeeping under `.cache/huggingface/`
-
-
-def local_dir_meta(local_dir: Path) -> Path:
-    """`<local_dir>/.cache/huggingface`: CACHEDIR.TAG, .gitignore, `download/` metadata and `trees/`."""
-    return local_dir / ".cache" / "huggingface"
-
-
-def local_dir_metadata(local_dir: Path, path_in_repo: str) -> Path:
-    """`.cache/huggingface/download/<path>.metadata` of one file."""
-    return local_dir_meta(local_dir) / "download" / f"{path_in_repo}.metadata"
-
-
-def local_dir_tree(local_dir: Path, revision: str) -> Path:
-    return local_dir_meta(local_dir) / tree_rel(revision)
-
-
-def read_local_dir_metadata(meta: Path) -> tuple[str, str, float] | None:
-    """(commit, etag, timestamp) of a `.metadata` file (3 lines), or None when it is not one; never follows a link."""
-    try:
-        st = os.lstat(meta)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 4096:
-            return None
-        lines = meta.read_text(errors="replace").splitlines()
-        commit, etag, ts = lines[0].strip(), lines[1].strip(), float(lines[2].strip())
-    except (OSError, IndexError, ValueError):
-        return None
-    if not SHA40.fullmatch(commit) or etag_kind(etag) is None:
-        return None
-    return commit, etag, ts
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -304,7 +156,7 @@ class CacheRepo:
 
     def lock_path(self, etag: str) -> Path:
         """huggingface_hub's own lock for creating `blobs/<etag>`."""
-        return self.cache / ".locks" / self.folder / f"{etag}.lock"
+        return locks_dir(self.cache) / self.folder / f"{etag}.lock"
 
     def read_ref(self, name: str) -> str | None:
         return read_ref(self.ref(name))
@@ -485,48 +337,36 @@ def quarantine_path(repo_path: Path, etag: str, stamp: str) -> Path:
     return repo_path / blob_rel(f"{etag}.{stamp}{QUARANTINE_SUFFIX}")
 
 
-def shared_store(cache: Path) -> Path | None:
-    """The cache-wide shared blob store `<cache>/blobs/`, only when it carries huggingface_hub's marker."""
-    store = cache / BLOBS  # the same name as a repo's blobs/, one level up
-    return store if (store / SHARED_STORE_MARKER).is_file() else None
-
-
-def store_payloads_for(cache: Path, etag: str) -> list[Path]:
-    """Shared-store payloads whose `.refs` manifest names a repo blob `<etag>` (content-addressed by etag)."""
-    store = shared_store(cache)
-    if store is None:
-        return []
-    out = []
-    suffix = f"/blobs/{etag}"
-    for prefix in sorted(store.iterdir()):
-        if not prefix.is_dir() or prefix.is_symlink():
-            continue
-        for manifest in prefix.glob("*.refs"):
-            try:
-                lines = manifest.read_text(errors="replace").splitlines()
-            except OSError:
-                continue
-            if any(line.strip().endswith(suffix) for line in lines):
-                payload = manifest.with_suffix("")
-                if payload.is_file() and not payload.is_symlink():
-                    out.append(payload)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# linker migrate's bookkeeping in a global cache (under `.locks/`, which `scan_cache_dir` skips)
+# Everything under `.locks/`, which `scan_cache_dir` skips: huggingface_hub's blob locks (`CacheRepo.lock_path`),
+# and linker's own bookkeeping in a view and in the global cache
+
+
+def locks_dir(cache: Path) -> Path:
+    """`<cache>/.locks/`."""
+    return cache / LOCKS
+
+
+def view_lock_path(view: Path) -> Path:
+    """`<view>/.locks/linker.lock`: the project lock every writer of the view holds."""
+    return locks_dir(view) / "linker.lock"
+
+
+def manifest_path(view: Path) -> Path:
+    """`<view>/.locks/linker-manifest.json`: what linker created in the view (linker/sync/manifest.py)."""
+    return locks_dir(view) / "linker-manifest.json"
 
 
 def migrate_journal_dir(cache: Path) -> Path:
     """Where `linker migrate` keeps the journal of a run in progress: `<cache>/.locks/linker-migrate/`."""
-    return cache / ".locks" / "linker-migrate"
+    return locks_dir(cache) / "linker-migrate"
 
 
 def migrate_record_path(cache: Path) -> Path:
     """What `linker migrate` finished, per source folder (so a rerun on a moved source says so)."""
-    return cache / ".locks" / "linker-migrated.json"
+    return locks_dir(cache) / "linker-migrated.json"
 
 
 def migrate_lock_path(cache: Path) -> Path:
     """The lock one `linker migrate` (or its recovery) holds on a global cache."""
-    return cache / ".locks" / "linker-migrate.lock"
+    return locks_dir(cache) / "linker-migrate.lock"

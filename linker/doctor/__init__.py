@@ -1,0 +1,56 @@
+"""`linker doctor`: the environment in effect, and what in it would make a project load the wrong thing.
+
+Each check is a small function returning `Check`s, each finding that is not "ok" or "info" with its fix:
+environment.py (variables), disk.py (permissions, free space, an interrupted migrate), project.py (the view,
+links, folders that shadow a pinned id).
+Nothing here imports huggingface_hub or touches the network; the only writes are probe files (removed again) in
+the view's folder and under the global cache's `.locks/`, which `scan_cache_dir` skips.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import LinkerError
+from ..hfcache import global_cache_dir
+from ..lockfile import Lockfile
+from .disk import free_space_checks, interrupted_migrate_checks, permission_checks
+from .environment import global_cache_check, library_cache_checks, offline_checks, token_checks
+from .project import link_checks, shadowing_checks, view_is_global_checks
+from .report import FAIL, INFO, OK, Check, DoctorReport
+
+
+def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> DoctorReport:
+    """Run every check. `load_lock()` returns the Lockfile or raises (no lockfile: project checks are skipped)."""
+    cwd = cwd or Path.cwd()
+    global_cache, source = global_cache_dir(cache_dir)
+    lock: Lockfile | None = None
+    lock_check: Check
+    try:
+        lock = load_lock()
+        lock_check = Check("lockfile", OK, f"{lock.path}: {len(lock.entries)} pinned, view {lock.view}")
+    except LinkerError as exc:
+        if "no project_cache.yaml" in exc.message:
+            lock_check = Check(
+                "lockfile", INFO, "no project_cache.yaml here or in a parent folder: project checks skipped"
+            )
+        else:
+            lock_check = Check(
+                "lockfile", FAIL, exc.render().replace("\n", " "), fix="fix the lockfile (see the message)"
+            )
+    report = DoctorReport(global_cache, source, lock.path if lock else None, lock.view if lock else None)
+    checks = report.checks
+    checks.append(global_cache_check(global_cache, source))
+    checks.append(lock_check)
+    checks.extend(offline_checks())
+    checks.extend(token_checks())
+    checks.extend(library_cache_checks(global_cache, lock))
+    checks.extend(permission_checks(global_cache, lock))
+    checks.extend(free_space_checks(global_cache, lock))
+    checks.extend(interrupted_migrate_checks(global_cache))
+    if lock is not None:
+        checks.extend(view_is_global_checks(global_cache, lock))
+        checks.extend(link_checks(global_cache, lock))
+        checks.extend(shadowing_checks(lock, cwd))
+    return report
