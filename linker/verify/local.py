@@ -17,7 +17,6 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from ..errors import ConfigError
 from ..fsutil import is_tmp_name, writable_dir
 from ..hashpool import file_type
 from ..hfcache import (
@@ -180,20 +179,6 @@ def _manifest_files(entry: Entry, rec: RepoRecord) -> dict[str, PinnedFile] | No
     }
 
 
-def select_entries(lock: Lockfile, ids: Iterable[str]) -> list[Entry]:
-    """The entries named by `ids` (an id or a `type:id` label), all of them when `ids` is empty."""
-    ids = list(ids)
-    if not ids:
-        return list(lock.entries)
-    out: list[Entry] = []
-    for i in ids:
-        found = [e for e in lock.entries if i in (e.id, e.label)]
-        if not found:
-            raise ConfigError(f"{i} is not in {lock.path}", hint="`linker status` lists the pinned entries")
-        out.extend(e for e in found if e not in out)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The checks
 
@@ -234,7 +219,7 @@ def verify(
     to_hash: dict[tuple[int, int], _Hashable] = {}
     records = load_manifest(view).repos
     scan = full if leftovers is None else leftovers
-    for entry in select_entries(lock, ids):
+    for entry in lock.select(ids):
         before = len(report.findings)
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
         check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan)
