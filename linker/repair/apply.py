@@ -18,6 +18,7 @@ from ..errors import ConfigError, FilesystemError, HubError, LinkerError, LockTi
 from ..filelocks import blob_lock, view_lock
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
 from ..hfcache import BLOBS, blob_matches, offline_mode
+from ..hub import UNREACHABLE, FailureKind, failure_of
 from ..lockfile import Lockfile
 from ..plan import MISSING
 from ..problems import Finding
@@ -181,8 +182,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
         except LinkerError as exc:
             status, detail = FAILED, exc.render()
             if fix.kind == FETCH:
-                kind = _failure_kind(exc)
-                if kind == "network-error":
+                if _failure_kind(exc) == UNREACHABLE:
                     unreachable = detail
                 elif isinstance(exc, HubError):
                     result.hub_trouble = True
@@ -291,11 +291,12 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
     return SKIPPED, f"unknown fix {fix.kind}"
 
 
-def _failure_kind(exc: BaseException) -> str:
-    failure = getattr(exc, "failure", None)
+def _failure_kind(exc: BaseException) -> FailureKind | None:
+    """The Hub failure behind a fetch error (the first one, for a FetchError listing several)."""
+    failure = failure_of(exc)
     if failure is None and getattr(exc, "failures", None):
         failure = next(iter(exc.failures.values()))  # type: ignore[attr-defined]
-    return getattr(failure, "kind", "")
+    return failure.kind if failure is not None else None
 
 
 def _fetch_problem(lock: Lockfile, fix: Fix, why: str) -> Finding:
