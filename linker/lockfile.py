@@ -112,7 +112,7 @@ class Lockfile:
         for wanted in ids:
             found = [e for e in self.entries if wanted in (e.id, e.label)]
             if not found:
-                raise ConfigError(f"{wanted!r} is not in {self.path}", hint=hint)
+                raise ConfigError(f"{wanted} is not in {self.path}", hint=hint)
             out.extend(e for e in found if e not in out)
         return out
 

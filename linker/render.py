@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import App
-from .plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Plan, human_size
+from .plan import human_size
+from .sync.plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Plan
 
 MAX_ROWS = 25  # longer plans are summarised unless -v
 

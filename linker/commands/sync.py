@@ -7,12 +7,12 @@ import time
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK
 from ..lockfile import LINK_MODES
-from ..plan import LINK, Plan, human_size
+from ..plan import human_size
 from ..progress import action_progress
 from ..render import render_plan
 from ..sync import sync
+from ..sync.plan import LINK, Plan
 
 
 @click.command()
@@ -58,10 +58,7 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
         _render(app, plan, result.applied, read_only, elapsed, lock.view, result.warnings)
     if result.hub_error:
         click.echo(f"error: {result.hub_error}", err=True)
-        return EXIT_HUB
-    if check:
-        return EXIT_FAILED if (plan.actions or plan.problems) else EXIT_OK
-    return EXIT_FAILED if plan.problems else EXIT_OK
+    return result.exit_code(check=check)
 
 
 def _render(

@@ -28,7 +28,7 @@ from ..errors import fs_boundary
 from ..filelocks import blob_lock, file_lock
 from ..fsutil import atomic_write_text, fsync_dir, is_tmp_name
 from ..hfcache import migrate_journal_dir, migrate_lock_path
-from ..plan import Problem
+from ..problems import Problem
 from .plandata import MigratePlan
 
 SUFFIX = ".journal.json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..plan import Problem
+from ..problems import Problem
 
 MOVE, COPY, HARDLINK = "move", "copy", "hardlink"
 MODES = (MOVE, COPY, HARDLINK)

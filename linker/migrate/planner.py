@@ -27,7 +27,7 @@ from ..hfcache import (
     snapshot_link_target,
     tree_json,
 )
-from ..plan import Problem
+from ..problems import Problem
 from .plandata import (
     COPY,
     CORRUPT,

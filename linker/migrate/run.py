@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ConfigError, HubError, LinkerError, fs_boundary
 from ..fsutil import writable_dir
 from ..hfcache import offline_mode
-from ..plan import Problem
+from ..problems import Problem
 from . import journal, record
 from .executor import Outcome, execute
 from .plandata import INCOMPLETE, MigratePlan

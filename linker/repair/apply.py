@@ -19,11 +19,10 @@ from ..filelocks import blob_lock, view_lock
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
 from ..hfcache import BLOBS, blob_matches, offline_mode
 from ..hub import UNREACHABLE, FailureKind, failure_of
+from ..hub.commands import fetch_command
 from ..lockfile import Lockfile
-from ..plan import MISSING
-from ..problems import Finding
+from ..problems import MISSING, Finding
 from ..roots import Roots, check_usable, ensure_inside, managed_roots
-from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
 from ..viewguard import check_view_location, refuse_self_link
@@ -301,14 +300,13 @@ def _failure_kind(exc: BaseException) -> FailureKind | None:
 
 def _fetch_problem(lock: Lockfile, fix: Fix, why: str) -> Finding:
     entry = next(e for e in lock.entries if e.label == fix.repo)
-    includes = "".join(f" --include {p}" for p in sorted(fix.paths)) if 0 < len(fix.paths) <= 20 else ""
     what = f"{len(fix.paths)} file(s)" if fix.paths else f"revision {entry.revision[:12]}"
     return Finding(
         MISSING,
         fix.repo,
         ", ".join(sorted(fix.paths)[:3]) + ("…" if len(fix.paths) > 3 else ""),
         f"could not fetch {what}: {why}",
-        fix=f"{fetch_command(entry)}{includes}, then linker repair",
+        fix=f"{fetch_command(entry, fix.paths)}, then linker repair",
         scope="global",
         revision=entry.revision,
     )

@@ -21,7 +21,7 @@ import stat
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from ..hfcache import (
     CacheRepo,
@@ -32,8 +32,9 @@ from ..hfcache import (
     snapshot_link_target,
     tmp_etag,
 )
+from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile
-from ..plan import MISSING, Action
+from ..pins import pinned_files
 from ..problems import (
     BAD_REF,
     CORRUPT,
@@ -42,6 +43,7 @@ from ..problems import (
     JOURNAL,
     LEFTOVER,
     LINK_FORM,
+    MISSING,
     MISSING_FILE,
     NOT_REGULAR,
     NOT_SYNCED,
@@ -53,24 +55,47 @@ from ..problems import (
     WARNING,
     WRONG_BLOB,
     Finding,
+    FindingKind,
 )
 from ..roots import managed_roots, resolves_inside
-from ..sync.diff import fetch_command
-from ..verify.local import ProgressFactory, VerifyReport, pinned_files, verify
+from ..verify.local import ProgressFactory, VerifyReport, verify
 from .sources import local_copies, same_device
 
+FixKind = Literal[
+    "recover-journal",
+    "remove-marker",
+    "remove-leftover",
+    "quarantine",
+    "drop-name",
+    "drop-link",
+    "restore-blob",
+    "global-link",
+    "fetch",
+    "relink-view",
+]
 # Fix kinds, in the order they are applied.
-RECOVER = "recover-journal"
-REMOVE_MARKER = "remove-marker"
-REMOVE_LEFTOVER = "remove-leftover"
-QUARANTINE = "quarantine"
-DROP_NAME = "drop-name"  # another hardlink name of a quarantined blob: its data stays in quarantine
-DROP_LINK = "drop-link"  # a global blob link to a device, a FIFO or a file outside, before a fetch replaces it
-RESTORE = "restore-blob"
-GLOBAL_LINK = "global-link"
-FETCH = "fetch"
-RELINK = "relink-view"
-ORDER = (RECOVER, REMOVE_MARKER, REMOVE_LEFTOVER, QUARANTINE, DROP_NAME, DROP_LINK, RESTORE, GLOBAL_LINK, FETCH, RELINK)
+RECOVER: Final = "recover-journal"
+REMOVE_MARKER: Final = "remove-marker"
+REMOVE_LEFTOVER: Final = "remove-leftover"
+QUARANTINE: Final = "quarantine"
+DROP_NAME: Final = "drop-name"  # another hardlink name of a quarantined blob: its data stays in quarantine
+DROP_LINK: Final = "drop-link"  # a global blob link to a device, a FIFO or a file outside, before a fetch replaces it
+RESTORE: Final = "restore-blob"
+GLOBAL_LINK: Final = "global-link"
+FETCH: Final = "fetch"
+RELINK: Final = "relink-view"
+ORDER: tuple[FixKind, ...] = (
+    RECOVER,
+    REMOVE_MARKER,
+    REMOVE_LEFTOVER,
+    QUARANTINE,
+    DROP_NAME,
+    DROP_LINK,
+    RESTORE,
+    GLOBAL_LINK,
+    FETCH,
+    RELINK,
+)
 
 #: view findings the final relink (sync) fixes
 VIEW_KINDS = {NOT_SYNCED, MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, BAD_REF, PROJECT_REF, SIZE, CORRUPT}
@@ -81,14 +106,21 @@ LEFTOVER_MIN_AGE = 600.0
 
 
 @dataclass(frozen=True)
-class Fix(Action):
+class Fix:
     """One fix. `path` is the absolute path acted on; `target` the destination, source or link text."""
 
+    kind: FixKind
+    repo: str  # the entry label ("" for what concerns no entry)
+    folder: str  # the repo folder acted in, when there is one
+    path: str = ""
+    target: str = ""
+    mode: str = ""  # RESTORE: hardlink | copy
+    reason: str = ""
     etag: str = ""
     lock: str = ""  # the blob lock to hold (huggingface_hub's `.locks/<repo>/<etag>.lock`)
     paths: tuple[str, ...] = ()  # FETCH: repo paths (empty: the whole revision)
     revision: str = ""
-    finding: str = ""  # the finding kind this fixes
+    finding: FindingKind | Literal[""] = ""  # the finding kind this fixes
 
     def describe(self) -> str:
         k = self.kind
@@ -219,8 +251,7 @@ def plan_repair(
             )
         else:
             shown = ", ".join(sorted(paths)[:3]) + ("…" if paths and len(paths) > 3 else "") if paths else ""
-            includes = "".join(f" --include {p}" for p in sorted(paths or [])[:20])
-            cmd = fetch_command(entry) + (includes if paths and len(paths) <= 20 else "")
+            cmd = fetch_command(entry, paths or ())
             plan.problems.append(
                 Finding(
                     MISSING,
@@ -309,8 +340,9 @@ def _plan_global_entry(
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(plan.view, entry.id, entry.type)
     rev = entry.revision
-    files, listing = pinned_files(entry, g, v)
-    if listing == "none":
+    pins = pinned_files(entry, g, v)
+    files = pins.files
+    if pins.listing == "none":
         fetch[entry.label] = None
         return
     for path, pf in files.items():
