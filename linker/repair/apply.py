@@ -26,7 +26,7 @@ from ..roots import Roots, check_usable, ensure_inside, managed_roots
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
 from ..viewguard import check_view_location, refuse_self_link
-from .plan import (
+from .fixes import (
     DROP_LINK,
     DROP_NAME,
     FETCH,
@@ -38,8 +38,8 @@ from .plan import (
     RESTORE,
     Fix,
     RepairPlan,
-    plan_repair,
 )
+from .plan import plan_repair
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from linker.problems import CORRUPT, DANGLING, LINK_FORM, MISSING, STALE_NO_EXIST
-from linker.repair.plan import FETCH, GLOBAL_LINK, QUARANTINE, RELINK, REMOVE_MARKER, RESTORE, plan_repair
+from linker.repair.fixes import FETCH, GLOBAL_LINK, QUARANTINE, RELINK, REMOVE_MARKER, RESTORE
+from linker.repair.plan import plan_repair
 from linker.sync import sync
 from tests.cachefactory import add_no_exist, build_repo, make_absolute_links, tiny_model_files
 from tests.repairkit import flip_byte
