@@ -15,7 +15,7 @@ from typing import Final, Literal
 
 from ..hfcache import CacheRepo, blob_rel, compute_etag, is_lfs_path, link_etag, snapshot_rel
 from ..lockfile import Entry
-from ..pins import PinnedFile, pinned_files
+from ..pins import Listing, PinnedFile, pinned_files
 
 MissingKind = Literal["no-revision", "absent", "not-a-blob-link", "other-blob", "blob-missing", "wrong-size"]
 NO_REVISION: Final = "no-revision"  # no source lists any file of the revision (key "*")
@@ -55,7 +55,7 @@ class Want:
     global_repo: CacheRepo
     files: dict[str, WantFile] = field(default_factory=dict)
     missing: dict[str, Missing] = field(default_factory=dict)  # path ("*": the whole revision) -> why
-    listing: str = "snapshot"  # where the file list came from: lock | tree | snapshot | none
+    listing: Listing = "snapshot"  # where the file list came from: lock | tree | snapshot | none
     tree: Path | None = None  # the global trees/<sha>.json, when there is one
     tree_paths: frozenset[str] = frozenset()  # every file of the commit, as that listing gives them
     proven: bool = False  # the file list is complete (lock or tree): see pins.PROVEN

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..hfcache import CacheRepo, etag_kind, project_ref_name
 from ..lockfile import Entry, Lockfile
-from ..pins import pinned_files
+from ..pins import Listing, pinned_files
 from ..problems import CORRUPT, ERROR, GLOBAL, JOURNAL, NOT_REGULAR, OUTSIDE, VIEW, Finding
 from ..roots import check_usable, managed_roots
 from ..sync.manifest import RepoRecord, load_manifest, record_matches
@@ -47,7 +47,7 @@ class EntryCheck:
     type: str
     revision: str
     ref: str
-    listing: str  # where the file list came from: lock | tree | view-tree | snapshot | none
+    listing: Listing  # where the file list came from: lock | manifest | tree | view-tree | snapshot | none
     files: int = 0
     size: int = 0
     errors: int = 0
