@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,19 @@ class Lockfile:
             if e.id == repo_id and (repo_type is None or e.type == repo_type):
                 return e
         return None
+
+    def select(self, ids: Iterable[str], *, hint: str = "`linker status` lists the pinned entries") -> list[Entry]:
+        """The entries named by `ids` (an id or a `type:id` label), all of them when `ids` is empty."""
+        ids = list(ids)
+        if not ids:
+            return list(self.entries)
+        out: list[Entry] = []
+        for wanted in ids:
+            found = [e for e in self.entries if wanted in (e.id, e.label)]
+            if not found:
+                raise ConfigError(f"{wanted} is not in {self.path}", hint=hint)
+            out.extend(e for e in found if e not in out)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, ConfigError, LinkerError
+from .errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, LinkerError
 from .lockfile import Entry, LockedFile, Lockfile
 
 
@@ -79,26 +79,13 @@ class LockPlan:
         }
 
 
-def select_entries(lock: Lockfile, ids: tuple[str, ...] | list[str]) -> list[Entry]:
-    """The entries named by id or label (`dataset:org/name`); all of them when `ids` is empty."""
-    if not ids:
-        return list(lock.entries)
-    out: list[Entry] = []
-    for wanted in ids:
-        matches = [e for e in lock.entries if wanted in (e.id, e.label)]
-        if not matches:
-            raise ConfigError(f"{wanted!r} is not in {lock.path}", hint="`linker add ID` adds it")
-        out += [m for m in matches if m not in out]
-    return out
-
-
 def plan_lock(lock: Lockfile, *, upgrade: bool = False, ids: tuple[str, ...] = (), jobs: int = 8) -> LockPlan:
     """Ask the Hub, for each selected entry, for the pin (`--upgrade`: the current commit of its `ref`) and the
     file list at that pin; keep what differs from the lock. Nothing is written."""
     from . import hub
 
     plan = LockPlan(upgrade=upgrade)
-    entries = select_entries(lock, ids)
+    entries = lock.select(ids, hint="`linker add ID` adds it")
     todo = []
     for e in entries:
         if e.local:

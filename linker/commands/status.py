@@ -8,9 +8,9 @@ from ..context import App, json_option, pass_app
 from ..errors import EXIT_OK
 from ..hfcache import repo_folder_name, repo_folders
 from ..lockfile import repo_label
-from ..plan import EntryReport
 from ..render.sync import render_status
 from ..sync import compute_plan
+from ..sync.plan import EntryReport
 
 
 @click.command()
@@ -19,7 +19,8 @@ from ..sync import compute_plan
 def command(app: App) -> int:
     """Show what the view holds for each pinned entry."""
     lock, global_cache = app.project()
-    plan, _, mode = compute_plan(lock, global_cache, offline=True)
+    planned = compute_plan(lock, global_cache, offline=True)
+    plan, mode = planned.plan, planned.link_mode
     rows = list(plan.entries)
     known = {repo_folder_name(e.id, e.type) for e in lock.entries} | {
         repo_folder_name(r.repo.split(":", 1)[-1], r.type) for r in rows

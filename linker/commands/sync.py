@@ -7,7 +7,6 @@ import time
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK
 from ..lockfile import LINK_MODES
 from ..render.progress import action_progress
 from ..render.sync import render_sync
@@ -57,7 +56,4 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
         render_sync(app, plan, result.applied, read_only, elapsed, lock.view, result.warnings)
     if result.hub_error:
         click.echo(f"error: {result.hub_error}", err=True)
-        return EXIT_HUB
-    if check:
-        return EXIT_FAILED if (plan.actions or plan.problems) else EXIT_OK
-    return EXIT_FAILED if plan.problems else EXIT_OK
+    return result.exit_code(check=check)

@@ -30,10 +30,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
         if ids:
             from dataclasses import replace
 
-            from ..verify.local import select_entries
-
-            keep = select_entries(lock, ids)
-            lock = replace(lock, entries=keep)
+            lock = replace(lock, entries=lock.select(ids))
         on_hub = verify_remote(lock, jobs=jobs)
         if app.json:
             app.emit_json(on_hub.to_json())

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from ..errors import ConfigError, HubError, LinkerError, NotFoundError
 from ..hfcache import SHA40, TreeFile, matches_patterns
@@ -31,17 +31,30 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 # Failure kinds, shared with verify.remote and sync.
-REPO_NOT_FOUND = "repo-not-found"
-REVISION_NOT_FOUND = "revision-not-found"
-FILE_MISSING = "file-missing"
-GATED = "gated"
-UNAUTHORIZED = "unauthorized"
-RATE_LIMITED = "rate-limited"
-UNREACHABLE = "network-error"  # no answer at all: connection refused, DNS, timeout, offline mode
-HUB_FAILED = "hub-error"  # an answer we cannot use: 5xx, an unexpected status, not a Hub endpoint
-TIMEOUT = "timeout"  # no answer within LINKER_HUB_TIMEOUT
-TRANSFER_FAILED = "transfer-failed"  # the connection broke, or the bytes received are not the file
-DISK_ERROR = "disk-error"  # the download could not be written (full disk, read-only, ...)
+FailureKind = Literal[
+    "repo-not-found",
+    "revision-not-found",
+    "file-missing",
+    "gated",
+    "unauthorized",
+    "rate-limited",
+    "network-error",
+    "hub-error",
+    "timeout",
+    "transfer-failed",
+    "disk-error",
+]
+REPO_NOT_FOUND: Final = "repo-not-found"
+REVISION_NOT_FOUND: Final = "revision-not-found"
+FILE_MISSING: Final = "file-missing"
+GATED: Final = "gated"
+UNAUTHORIZED: Final = "unauthorized"
+RATE_LIMITED: Final = "rate-limited"
+UNREACHABLE: Final = "network-error"  # no answer at all: connection refused, DNS, timeout, offline mode
+HUB_FAILED: Final = "hub-error"  # an answer we cannot use: 5xx, an unexpected status, not a Hub endpoint
+TIMEOUT: Final = "timeout"  # no answer within LINKER_HUB_TIMEOUT
+TRANSFER_FAILED: Final = "transfer-failed"  # the connection broke, or the bytes received are not the file
+DISK_ERROR: Final = "disk-error"  # the download could not be written (full disk, read-only, ...)
 #: The Hub says the pin (or part of it) does not exist: the lock is wrong.
 NOT_FOUND_KINDS = frozenset({REPO_NOT_FOUND, REVISION_NOT_FOUND, FILE_MISSING})
 #: The Hub could not tell us: network, auth, gating, rate limit.
@@ -55,10 +68,15 @@ _UPPER_SHA = re.compile(r"[0-9a-fA-F]{40}")
 
 @dataclass(frozen=True)
 class HubFailure:
-    """Why a Hub call failed: a kind (see above) and a one-line message."""
+    """Why a Hub call failed: a kind (see above), a one-line detail, and what was being asked (`org/name@sha`)."""
 
-    kind: str
-    message: str
+    kind: FailureKind
+    detail: str
+    what: str = ""
+
+    @property
+    def message(self) -> str:
+        return f"{self.what}: {self.detail}" if self.what else self.detail
 
     def error(self, hint: str | None = None) -> LinkerError:
         if self.kind in NOT_FOUND_KINDS:
@@ -146,49 +164,48 @@ def classify(exc: BaseException, what: str = "") -> HubFailure | None:
 
     from .client import HubDeadline
 
-    prefix = f"{what}: " if what else ""
     where = endpoint()
     if isinstance(exc, HubDeadline):
-        return HubFailure(TIMEOUT, f"{prefix}{scrub(str(exc))}")
+        return HubFailure(TIMEOUT, scrub(str(exc)), what)
     if isinstance(exc, hf_errors.OfflineModeIsEnabled):
-        return HubFailure(UNREACHABLE, f"{prefix}offline mode is on (HF_HUB_OFFLINE=1): no request was made")
+        return HubFailure(UNREACHABLE, "offline mode is on (HF_HUB_OFFLINE=1): no request was made", what)
     if isinstance(exc, hf_errors.LocalEntryNotFoundError):
         if exc.__cause__ is not None:
             return classify(exc.__cause__, what)
-        return HubFailure(UNREACHABLE, f"{prefix}not in the cache and the Hub was not asked ({_one_line(exc)})")
+        return HubFailure(UNREACHABLE, f"not in the cache and the Hub was not asked ({_one_line(exc)})", what)
     if isinstance(exc, hf_errors.GatedRepoError):
         who = "your token has" if _token() else "anonymous requests have"
-        return HubFailure(GATED, f"{prefix}gated repo: {who} no access (request access on the Hub, then set HF_TOKEN)")
+        return HubFailure(GATED, f"gated repo: {who} no access (request access on the Hub, then set HF_TOKEN)", what)
     if isinstance(exc, hf_errors.DisabledRepoError):
-        return HubFailure(REPO_NOT_FOUND, f"{prefix}the repository is disabled on {where}")
+        return HubFailure(REPO_NOT_FOUND, f"the repository is disabled on {where}", what)
     if isinstance(exc, hf_errors.RepositoryNotFoundError):
         status = _status(exc)
         if status == 401 and _token():
-            return HubFailure(UNAUTHORIZED, f"{prefix}the Hub rejected the token (HTTP 401): it is invalid or expired")
+            return HubFailure(UNAUTHORIZED, "the Hub rejected the token (HTTP 401): it is invalid or expired", what)
         hint = "" if _token() else "; if it is private, set HF_TOKEN"
-        return HubFailure(REPO_NOT_FOUND, f"{prefix}repository not found on {where}{hint}")
+        return HubFailure(REPO_NOT_FOUND, f"repository not found on {where}{hint}", what)
     if isinstance(exc, hf_errors.RevisionNotFoundError):
-        return HubFailure(REVISION_NOT_FOUND, f"{prefix}revision not found on {where}")
+        return HubFailure(REVISION_NOT_FOUND, f"revision not found on {where}", what)
     if isinstance(exc, hf_errors.EntryNotFoundError) and isinstance(exc, hf_errors.HfHubHTTPError):
-        return HubFailure(FILE_MISSING, f"{prefix}file not found on {where}")
+        return HubFailure(FILE_MISSING, f"file not found on {where}", what)
     if isinstance(exc, hf_errors.HfHubHTTPError):
         status = _status(exc)
         retries = getattr(exc, "linker_retries", 0)
         after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
         if status == 429:
             hint = "retry later or set HF_TOKEN"
-            return HubFailure(RATE_LIMITED, f"{prefix}rate limited by {where} (HTTP 429{after}); {hint}")
+            return HubFailure(RATE_LIMITED, f"rate limited by {where} (HTTP 429{after}); {hint}", what)
         if status in (401, 403):
-            return HubFailure(UNAUTHORIZED, f"{prefix}access denied by {where} (HTTP {status}); check HF_TOKEN")
-        return HubFailure(HUB_FAILED, f"{prefix}{where} answered HTTP {status or '?'}{after}")
+            return HubFailure(UNAUTHORIZED, f"access denied by {where} (HTTP {status}); check HF_TOKEN", what)
+        return HubFailure(HUB_FAILED, f"{where} answered HTTP {status or '?'}{after}", what)
     if isinstance(exc, hf_errors.FileMetadataError):
-        return HubFailure(HUB_FAILED, f"{prefix}{where} does not answer like a Hugging Face Hub ({_one_line(exc)})")
+        return HubFailure(HUB_FAILED, f"{where} does not answer like a Hugging Face Hub ({_one_line(exc)})", what)
     if _is_broken_transfer(exc):
         name = _request_file(exc)
         detail = f"{name}: the connection broke" if name else f"the connection to {where} broke"
-        return HubFailure(TRANSFER_FAILED, f"{prefix}{detail}: {_one_line(exc)}")
+        return HubFailure(TRANSFER_FAILED, f"{detail}: {_one_line(exc)}", what)
     if _is_network_error(exc):
-        return HubFailure(UNREACHABLE, f"{prefix}cannot reach {where}: {_one_line(exc) or type(exc).__name__}")
+        return HubFailure(UNREACHABLE, f"cannot reach {where}: {_one_line(exc) or type(exc).__name__}", what)
     return None
 
 

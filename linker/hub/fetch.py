@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import LinkerError
@@ -45,13 +46,13 @@ def download_failure(exc: OSError, what: str, global_cache: Path) -> HubFailure:
     """A local `OSError` from a download: the disk (errno set) or bytes that are not the file (a short body)."""
     if exc.errno is not None:
         cause = exc.strerror or type(exc).__name__
-        return HubFailure(DISK_ERROR, f"{what}: cannot write into the global cache {global_cache}: {cause}")
+        return HubFailure(DISK_ERROR, f"cannot write into the global cache {global_cache}: {cause}", what)
     short = _SHORT.search(str(exc))
     if short:
         want, got, name = short.groups()
-        return HubFailure(TRANSFER_FAILED, f"{what}: {name}: the download stopped at {got} of {want} bytes")
+        return HubFailure(TRANSFER_FAILED, f"{name}: the download stopped at {got} of {want} bytes", what)
     text = str(exc).strip().splitlines()
-    return HubFailure(TRANSFER_FAILED, f"{what}: {scrub(text[0]) if text else type(exc).__name__}")
+    return HubFailure(TRANSFER_FAILED, scrub(text[0]) if text else type(exc).__name__, what)
 
 
 def blob_names(repo: CacheRepo) -> set[str]:
@@ -82,7 +83,7 @@ def discard_wrong_blobs(repo: CacheRepo, revision: str, before: set[str], what: 
                 if not blob_matches(repo.blob(etag), etag):  # still wrong: not replaced by a good copy meanwhile
                     repo.blob(etag).unlink()
     files = ", ".join(sorted(names)) or f"blob {bad[0][:12]}"
-    return HubFailure(TRANSFER_FAILED, f"{what}: {files}: the bytes received do not match the Hub's hash (discarded)")
+    return HubFailure(TRANSFER_FAILED, f"{files}: the bytes received do not match the Hub's hash (discarded)", what)
 
 
 def fetch_files(
@@ -152,7 +153,7 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
     for entry in entries:
         what = f"{entry.label}@{entry.revision[:12]}"
         if gave_up is not None:
-            failures[entry.label] = HubFailure(gave_up.kind, f"{what}: {gave_up.message.split(': ', 1)[-1]}")
+            failures[entry.label] = replace(gave_up, what=what)  # the same cause, for this entry
             continue
         say(f"fetching {what} from {endpoint()}")
         repo = CacheRepo(global_cache, entry.id, entry.type)

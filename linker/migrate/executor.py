@@ -20,7 +20,7 @@ from pathlib import Path
 from ..filelocks import blob_lock
 from ..fsutil import atomic_copy, atomic_symlink, atomic_write_text, fsync_dir, is_cross_device, tmp_path
 from ..hfcache import blob_matches, ensure_cachedir_tag, read_ref, write_ref
-from ..plan import Problem
+from ..problems import Problem
 from .plandata import COPY, HARDLINK, MOVE, OP_DEDUPE, BlobOp, Item, MigratePlan
 
 FAILED = "failed"

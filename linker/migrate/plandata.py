@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..lockfile import repo_label
-from ..plan import Problem
+from ..problems import Problem
 
 MOVE, COPY, HARDLINK = "move", "copy", "hardlink"
 MODES = (MOVE, COPY, HARDLINK)

@@ -24,7 +24,7 @@ from ..hfcache import (
     snapshot_link_target,
     tree_json,
 )
-from ..plan import Problem
+from ..problems import Problem
 from .hashing import hash_units
 from .ops import BlobOps, add_guard, add_link_ops, add_ref_ops, guard_ref_name, lock_entry
 from .plandata import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..filelocks import blob_lock
 from ..hfcache import migrate_journal_dir
-from ..plan import Problem
+from ..problems import Problem
 from .commit import apply_plan
 from .journal import journal_temps, load, migrate_lock, pending
 from .plandata import MigratePlan

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ConfigError, HubError, LinkerError
 from ..fsutil import writable_dir
 from ..hfcache import offline_mode
-from ..plan import Problem
+from ..problems import Problem
 from . import journal, record
 from .commit import apply_plan, update_lock
 from .executor import Outcome

@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..context import App
-from ..plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Action, EntryReport, Plan
+from ..sync.plan import BLOB, FETCH, LINK, MOVE_ASIDE, REMOVE, Action, EntryReport, Plan
 from .text import human_size, render_table
 
 MAX_ROWS = 25  # longer plans are summarised unless -v

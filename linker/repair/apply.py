@@ -18,15 +18,15 @@ from ..errors import ConfigError, FilesystemError, HubError, LinkerError, LockTi
 from ..filelocks import blob_lock, view_lock
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
 from ..hfcache import BLOBS, blob_matches, offline_mode
+from ..hub import UNREACHABLE, FailureKind, failure_of
+from ..hub.commands import fetch_command
 from ..lockfile import Lockfile
-from ..plan import MISSING
-from ..problems import Finding
+from ..problems import MISSING, Finding
 from ..roots import Roots, check_usable, ensure_inside, managed_roots
-from ..sync.diff import fetch_command
 from ..sync.linkmode import requested_mode
 from ..verify.local import ProgressFactory, VerifyReport, verify
 from ..viewguard import check_view_location, refuse_self_link
-from .plan import (
+from .fixes import (
     DROP_LINK,
     DROP_NAME,
     FETCH,
@@ -38,8 +38,8 @@ from .plan import (
     RESTORE,
     Fix,
     RepairPlan,
-    plan_repair,
 )
+from .plan import plan_repair
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 
@@ -181,8 +181,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
         except LinkerError as exc:
             status, detail = FAILED, exc.render()
             if fix.kind == FETCH:
-                kind = _failure_kind(exc)
-                if kind == "network-error":
+                if _failure_kind(exc) == UNREACHABLE:
                     unreachable = detail
                 elif isinstance(exc, HubError):
                     result.hub_trouble = True
@@ -292,23 +291,23 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
     return SKIPPED, f"unknown fix {fix.kind}"
 
 
-def _failure_kind(exc: BaseException) -> str:
-    failure = getattr(exc, "failure", None)
+def _failure_kind(exc: BaseException) -> FailureKind | None:
+    """The Hub failure behind a fetch error (the first one, for a FetchError listing several)."""
+    failure = failure_of(exc)
     if failure is None and getattr(exc, "failures", None):
         failure = next(iter(exc.failures.values()))  # type: ignore[attr-defined]
-    return getattr(failure, "kind", "")
+    return failure.kind if failure is not None else None
 
 
 def _fetch_problem(lock: Lockfile, fix: Fix, why: str) -> Finding:
     entry = next(e for e in lock.entries if e.label == fix.repo)
-    includes = "".join(f" --include {p}" for p in sorted(fix.paths)) if 0 < len(fix.paths) <= 20 else ""
     what = f"{len(fix.paths)} file(s)" if fix.paths else f"revision {entry.revision[:12]}"
     return Finding(
         MISSING,
         fix.repo,
         ", ".join(sorted(fix.paths)[:3]) + ("…" if len(fix.paths) > 3 else ""),
         f"could not fetch {what}: {why}",
-        fix=f"{fetch_command(entry)}{includes}, then linker repair",
+        fix=f"{fetch_command(entry, fix.paths)}, then linker repair",
         scope="global",
         revision=entry.revision,
     )

@@ -19,9 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..hfcache import (
     CacheRepo,
@@ -32,8 +30,9 @@ from ..hfcache import (
     snapshot_link_target,
     tmp_etag,
 )
+from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile
-from ..plan import MISSING, Action
+from ..pins import pinned_files
 from ..problems import (
     BAD_REF,
     CORRUPT,
@@ -42,6 +41,7 @@ from ..problems import (
     JOURNAL,
     LEFTOVER,
     LINK_FORM,
+    MISSING,
     MISSING_FILE,
     NOT_REGULAR,
     NOT_SYNCED,
@@ -55,22 +55,22 @@ from ..problems import (
     Finding,
 )
 from ..roots import managed_roots, resolves_inside
-from ..sync.diff import fetch_command
-from ..verify.local import ProgressFactory, VerifyReport, pinned_files, verify
+from ..verify.local import ProgressFactory, verify
+from .fixes import (
+    DROP_LINK,
+    DROP_NAME,
+    FETCH,
+    GLOBAL_LINK,
+    QUARANTINE,
+    RECOVER,
+    RELINK,
+    REMOVE_LEFTOVER,
+    REMOVE_MARKER,
+    RESTORE,
+    Fix,
+    RepairPlan,
+)
 from .sources import local_copies, same_device
-
-# Fix kinds, in the order they are applied.
-RECOVER = "recover-journal"
-REMOVE_MARKER = "remove-marker"
-REMOVE_LEFTOVER = "remove-leftover"
-QUARANTINE = "quarantine"
-DROP_NAME = "drop-name"  # another hardlink name of a quarantined blob: its data stays in quarantine
-DROP_LINK = "drop-link"  # a global blob link to a device, a FIFO or a file outside, before a fetch replaces it
-RESTORE = "restore-blob"
-GLOBAL_LINK = "global-link"
-FETCH = "fetch"
-RELINK = "relink-view"
-ORDER = (RECOVER, REMOVE_MARKER, REMOVE_LEFTOVER, QUARANTINE, DROP_NAME, DROP_LINK, RESTORE, GLOBAL_LINK, FETCH, RELINK)
 
 #: view findings the final relink (sync) fixes
 VIEW_KINDS = {NOT_SYNCED, MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, BAD_REF, PROJECT_REF, SIZE, CORRUPT}
@@ -78,71 +78,6 @@ VIEW_KINDS |= {NOT_REGULAR, OUTSIDE}
 #: leftovers in the global cache other than blob temp files are removed only when this old (another process may
 #: be about to rename them)
 LEFTOVER_MIN_AGE = 600.0
-
-
-@dataclass(frozen=True)
-class Fix(Action):
-    """One fix. `path` is the absolute path acted on; `target` the destination, source or link text."""
-
-    etag: str = ""
-    lock: str = ""  # the blob lock to hold (huggingface_hub's `.locks/<repo>/<etag>.lock`)
-    paths: tuple[str, ...] = ()  # FETCH: repo paths (empty: the whole revision)
-    revision: str = ""
-    finding: str = ""  # the finding kind this fixes
-
-    def describe(self) -> str:
-        k = self.kind
-        if k == RECOVER:
-            return f"resume or roll back the interrupted migrate {self.path}"
-        if k == REMOVE_MARKER:
-            return f"remove the stale marker {self.path}"
-        if k == REMOVE_LEFTOVER:
-            return f"remove the leftover {self.path}"
-        if k == QUARANTINE:
-            return f"quarantine the corrupt blob {self.path} -> {self.target}"
-        if k == DROP_NAME:
-            return f"drop {self.path}, a second name of that corrupt blob (its data stays in quarantine)"
-        if k == DROP_LINK:
-            return f"drop the link {self.path} -> {self.target} ({self.reason}; its target is left alone)"
-        if k == RESTORE:
-            return f"restore {self.path} from {self.target} ({self.mode}; hash verified)"
-        if k == GLOBAL_LINK:
-            return f"link {self.path} -> {self.target} ({self.reason})"
-        if k == FETCH:
-            what = f"{len(self.paths)} file(s)" if self.paths else "the revision"
-            return f"fetch {what} of {self.repo}@{self.revision[:12]} from the Hub"
-        if k == RELINK:
-            return f"relink {self.repo}: {self.target} ({self.reason})"
-        return f"{k} {self.path}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in ("", (), 0) or k in ("kind",)}
-
-
-@dataclass
-class RepairPlan:
-    view: Path
-    global_cache: Path
-    fixes: list[Fix] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)  # what cannot be fixed, and why
-    before: VerifyReport | None = None
-    online: bool = False
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.fixes
-
-    def ordered(self) -> list[Fix]:
-        rank = {k: i for i, k in enumerate(ORDER)}
-        return sorted(self.fixes, key=lambda f: rank.get(f.kind, len(ORDER)))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fixes": [f.to_json() for f in self.ordered()],
-            "unfixable": [p.to_json() for p in self.problems],
-            "notices": self.notices,
-        }
 
 
 def utc_stamp() -> str:
@@ -219,8 +154,7 @@ def plan_repair(
             )
         else:
             shown = ", ".join(sorted(paths)[:3]) + ("…" if paths and len(paths) > 3 else "") if paths else ""
-            includes = "".join(f" --include {p}" for p in sorted(paths or [])[:20])
-            cmd = fetch_command(entry) + (includes if paths and len(paths) <= 20 else "")
+            cmd = fetch_command(entry, paths or ())
             plan.problems.append(
                 Finding(
                     MISSING,
@@ -309,8 +243,9 @@ def _plan_global_entry(
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(plan.view, entry.id, entry.type)
     rev = entry.revision
-    files, listing = pinned_files(entry, g, v)
-    if listing == "none":
+    pins = pinned_files(entry, g, v)
+    files = pins.files
+    if pins.listing == "none":
         fetch[entry.label] = None
         return
     for path, pf in files.items():

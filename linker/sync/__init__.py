@@ -6,16 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_HUB, EXIT_USAGE, check_folder, fs_boundary
+from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, check_folder, fs_boundary
 from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..lockfile import Lockfile
-from ..plan import FETCH, Plan
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
-from .diff import EntryPlan, SyncOptions, plan_sync
+from .diff import SyncOptions, plan_sync
 from .linkmode import requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest
+from .plan import FETCH, Plan, SyncPlan
 from .writers import wait_for_writers
 
 
@@ -28,6 +28,19 @@ class SyncResult:
     fetched: list[str] = field(default_factory=list)
     hub_error: str | None = None  # the Hub refused a download (exit 3); everything else was still linked
 
+    @property
+    def in_sync(self) -> bool:
+        return self.plan.empty and not self.plan.problems
+
+    def exit_code(self, check: bool = False) -> int:
+        """3 when the Hub refused a download; else 1 when something is missing or in the way (`check`: also
+        when anything would change); else 0."""
+        if self.hub_error:
+            return EXIT_HUB
+        if check:
+            return EXIT_FAILED if (self.plan.actions or self.plan.problems) else EXIT_OK
+        return EXIT_FAILED if self.plan.problems else EXIT_OK
+
 
 def compute_plan(
     lock: Lockfile,
@@ -37,16 +50,17 @@ def compute_plan(
     force: bool = False,
     offline: bool = False,
     manifest: Manifest | None = None,
-) -> tuple[Plan, list[EntryPlan], str]:
-    """The sync plan, the per-entry records it would leave in the manifest, and the link mode in effect."""
+) -> SyncPlan:
+    """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
+    computed against (read from the view unless given) and the link mode in effect."""
     check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
     mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
-    plan, entry_plans = plan_sync(lock, manifest or load_manifest(lock.view), opts)
+    planned = plan_sync(lock, manifest or load_manifest(lock.view), opts)
     if notice:
-        plan.notices.insert(0, notice)
-    return plan, entry_plans, mode
+        planned.plan.notices.insert(0, notice)
+    return planned
 
 
 def sync(
@@ -62,8 +76,8 @@ def sync(
 ) -> SyncResult:
     """Make the view match the lock. With `dry_run`, only compute (and return) the plan."""
     if dry_run:
-        plan, _, mode = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
-        return SyncResult(plan, applied=False, link_mode=mode)
+        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
+        return SyncResult(planned.plan, applied=False, link_mode=planned.link_mode)
     check_view_location(lock.view, [global_cache])  # before the first write (the view lock's folder)
     check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
     with fs_boundary(lock.view, "cannot create the view", wrong_kind_exit=EXIT_USAGE):
@@ -87,12 +101,10 @@ def sync_locked(
     """Plan, fetch what is missing, re-plan, apply: the body of `sync`, for callers already holding the view lock."""
     manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
     waited = wait_for_writers(lock.entries, global_cache)  # a half-written global snapshot is finished first
-    plan, entry_plans, mode = compute_plan(
-        lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest
-    )
+    planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest)
     fetched: list[str] = []
     fetch_error = None
-    fetches = [a for a in plan.actions if a.kind == FETCH]
+    fetches = [a for a in planned.plan.actions if a.kind == FETCH]
     if fetches:
         from ..hub.fetch import FetchError, fetch_entries  # heavy import, only when something must be downloaded
 
@@ -101,15 +113,13 @@ def sync_locked(
             fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
         except FetchError as exc:  # link everything else first; what is missing is listed with its fix
             fetched, fetch_error = exc.fetched, exc
-        plan, entry_plans, mode = compute_plan(
-            lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest
-        )
+        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest)
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
-            plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
-    plan.notices.extend(waited)
+            planned.plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
+    planned.plan.notices.extend(waited)
     with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
-        warnings = apply_sync(plan, entry_plans, manifest, lock.view, progress=progress)
-    result = SyncResult(plan, applied=True, link_mode=mode, warnings=warnings, fetched=fetched)
+        warnings = apply_sync(planned, progress=progress)
+    result = SyncResult(planned.plan, applied=True, link_mode=planned.link_mode, warnings=warnings, fetched=fetched)
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
         result.hub_error = fetch_error.render()  # the Hub refused us (token, gate, rate limit, server error): exit 3
     return result

@@ -19,24 +19,18 @@ from pathlib import Path
 from ..errors import LinkerError
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
 from ..hfcache import ensure_cachedir_tag, repo_folder_name, write_ref
-from ..plan import BLOB, GLOBAL_REF, LINK, MOVE_ASIDE, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, Plan
 from ..viewguard import refuse_self_link
-from .diff import EntryPlan
 from .manifest import Manifest, RepoRecord, save_manifest
+from .plan import BLOB, GLOBAL_REF, LINK, MOVE_ASIDE, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, EntryPlan, SyncPlan
 
 Progress = Callable[[Action], None]
 _WORKERS = 8
 
 
-def apply_sync(
-    plan: Plan,
-    entry_plans: list[EntryPlan],
-    manifest: Manifest,
-    view: Path,
-    *,
-    progress: Progress | None = None,
-) -> list[str]:
-    """Apply `plan` and rewrite the manifest. Returns warnings worth one line each."""
+def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[str]:
+    """Apply the plan and rewrite the manifest it was computed against. Returns warnings worth one line each."""
+    plan, entry_plans, manifest = planned.plan, planned.entry_plans, planned.manifest
+    view = manifest.view
     warnings: list[str] = []
     new_repos = {repo_folder_name(ep.entry.id, ep.entry.type): ep for ep in entry_plans}
     unchanged = all(ep.want is None and not ep.refresh for ep in entry_plans)

@@ -1,7 +1,8 @@
 """What a lock entry asks for, resolved against the global cache: the files, their blobs and where those live.
 
-The file list comes from the first of: the lock's `files`, the global `trees/<sha>.json`, the global snapshot
-folder. Each file's blob is found by following the global snapshot link, or by its locked name in `blobs/`.
+The file list is `pins.pinned_files` of the global cache (the lock's `files`, else the global
+`trees/<sha>.json`, else the global snapshot folder). Each file's blob is found by following the global snapshot
+link, or by its locked name in `blobs/`. A file that cannot be linked gets a typed `Missing` reason.
 """
 
 from __future__ import annotations
@@ -10,19 +11,33 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final, Literal
 
-from ..hfcache import (
-    CacheRepo,
-    TreeFile,
-    blob_rel,
-    compute_etag,
-    etag_kind,
-    is_lfs_path,
-    link_etag,
-    matches_patterns,
-    snapshot_rel,
-)
+from ..hfcache import CacheRepo, blob_rel, compute_etag, is_lfs_path, link_etag, snapshot_rel
 from ..lockfile import Entry
+from ..pins import Listing, PinnedFile, pinned_files
+
+MissingKind = Literal["no-revision", "absent", "not-a-blob-link", "other-blob", "blob-missing", "wrong-size"]
+NO_REVISION: Final = "no-revision"  # no source lists any file of the revision (key "*")
+ABSENT: Final = "absent"  # neither a snapshot link nor the locked blob is in the global cache
+NOT_A_BLOB_LINK: Final = "not-a-blob-link"  # the global snapshot entry is a link, but not to a blob
+OTHER_BLOB: Final = "other-blob"  # the global snapshot links the file to another blob than the lock says
+BLOB_MISSING: Final = "blob-missing"  # the global snapshot link dangles
+WRONG_SIZE: Final = "wrong-size"  # the global blob's size differs from the lock
+#: the global cache holds something else than the lock says: fetching does not change that (`linker lock`)
+DISAGREES: frozenset[MissingKind] = frozenset({OTHER_BLOB, WRONG_SIZE})
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Why a pinned file cannot be linked from the global cache."""
+
+    kind: MissingKind
+    detail: str
+
+    @property
+    def disagrees(self) -> bool:
+        return self.kind in DISAGREES
 
 
 @dataclass(frozen=True)
@@ -39,10 +54,11 @@ class Want:
     entry: Entry
     global_repo: CacheRepo
     files: dict[str, WantFile] = field(default_factory=dict)
-    missing: dict[str, str] = field(default_factory=dict)  # path -> why
-    listing: str = "snapshot"  # where the file list came from: lock | tree | snapshot
+    missing: dict[str, Missing] = field(default_factory=dict)  # path ("*": the whole revision) -> why
+    listing: Listing = "snapshot"  # where the file list came from: lock | tree | snapshot | none
     tree: Path | None = None  # the global trees/<sha>.json, when there is one
     tree_paths: frozenset[str] = frozenset()  # every file of the commit, as that listing gives them
+    proven: bool = False  # the file list is complete (lock or tree): see pins.PROVEN
 
     @property
     def state(self) -> str:
@@ -57,29 +73,14 @@ class Want:
 
 def resolve_entry(entry: Entry, global_cache: Path) -> Want:
     g = CacheRepo(global_cache, entry.id, entry.type)
-    want = Want(entry=entry, global_repo=g)
-    expected: dict[str, TreeFile | None]
-    tree = g.read_tree(entry.revision)
-    if tree is not None:
-        want.tree, want.tree_paths = g.tree(entry.revision), frozenset(tree)
-    if entry.files is not None:
-        want.listing = "lock"
-        expected = {p: TreeFile(f.size, f.hash, etag_kind(f.hash) == "sha256") for p, f in entry.files.items()}
-    elif tree is not None:
-        want.listing = "tree"
-        expected = {p: f for p, f in tree.items() if matches_patterns(p, list(entry.include), list(entry.exclude))}
-    else:
-        expected = {
-            p: None
-            for p, _ in g.snapshot_files(entry.revision)
-            if matches_patterns(p, list(entry.include), list(entry.exclude))
-        }
-        if not expected:
-            want.missing["*"] = "revision not in the global cache"
-            return want
+    pins = pinned_files(entry, g, read_global_tree=True)
+    want = Want(entry, g, listing=pins.listing, tree=pins.tree, tree_paths=pins.tree_paths, proven=pins.proven)
+    if pins.listing == "none":
+        want.missing["*"] = Missing(NO_REVISION, "revision not in the global cache")
+        return want
     repo_real = os.path.realpath(g.path)  # once per repo; per file only readlink + lstat
-    for path, known in sorted(expected.items()):
-        found = _find_blob(repo_real, entry.revision, path, known)
+    for path, pf in sorted(pins.files.items()):
+        found = _find_blob(repo_real, entry.revision, path, pf)
         if isinstance(found, WantFile):
             want.files[path] = found
         else:
@@ -100,8 +101,9 @@ def _resolve_file(path: str) -> tuple[str, os.stat_result] | None:
     return None
 
 
-def _find_blob(repo: str, revision: str, path: str, known: TreeFile | None) -> WantFile | str:
-    """Locate one file's blob in the global repo folder `repo` (a real path), or say why it is not there."""
+def _find_blob(repo: str, revision: str, path: str, known: PinnedFile) -> WantFile | Missing:
+    """Locate one file's blob in the global repo folder `repo` (a real path), or say why it is not there.
+    `known` carries the locked (or tree-listed) blob name and size, when the listing gives them."""
     pointer = f"{repo}/{snapshot_rel(revision, path)}"
     try:
         target: str | None = os.readlink(pointer)
@@ -109,28 +111,30 @@ def _find_blob(repo: str, revision: str, path: str, known: TreeFile | None) -> W
         target = None
     except OSError:  # not a link: a cache written without symlinks, where the snapshot file is the blob
         if not os.path.isfile(pointer):
-            return "not in the global cache"
+            return Missing(ABSENT, "not in the global cache")
         real = os.path.realpath(pointer)
         size = os.stat(real).st_size
-        name = known.etag if known else compute_etag(real, is_lfs_path(path, size))
+        name = known.etag or compute_etag(real, is_lfs_path(path, size))
         return WantFile(path, name, size, real)
     if target is not None:
         etag = link_etag(target)
         if etag is None:
-            return f"global snapshot file {path} is a link to {target}, not to a blob"
-        if known is not None and known.etag != etag:
-            return f"global snapshot links {path} to blob {etag[:12]}, the lock says {known.etag[:12]}"
+            return Missing(NOT_A_BLOB_LINK, f"global snapshot file {path} is a link to {target}, not to a blob")
+        if known.etag is not None and known.etag != etag:
+            why = f"global snapshot links {path} to blob {etag[:12]}, the lock says {known.etag[:12]}"
+            return Missing(OTHER_BLOB, why)
         found = _resolve_file(os.path.normpath(os.path.join(os.path.dirname(pointer), target)))
         if found is None:
-            return "blob missing from the global cache"
+            return Missing(BLOB_MISSING, "blob missing from the global cache")
         real, st = found
-        if known is not None and known.size != st.st_size:
-            return f"global blob {etag[:12]} of {path} is {st.st_size} bytes, the lock says {known.size}"
+        if known.size is not None and known.size != st.st_size:
+            why = f"global blob {etag[:12]} of {path} is {st.st_size} bytes, the lock says {known.size}"
+            return Missing(WRONG_SIZE, why)
         return WantFile(path, etag, st.st_size, real, (st.st_ino, st.st_dev))
-    if known is not None:
+    if known.etag is not None:
         found = _resolve_file(f"{repo}/{blob_rel(known.etag)}")
         if found is None:
-            return "not in the global cache"
+            return Missing(ABSENT, "not in the global cache")
         real, st = found
         return WantFile(path, known.etag, st.st_size, real, (st.st_ino, st.st_dev))
-    return "not in the global cache"
+    return Missing(ABSENT, "not in the global cache")

@@ -3,23 +3,23 @@
 The view layout (decided in the core issue): real `refs/`, `snapshots/<rev>/` and `blobs/` directories per repo;
 `snapshots/<rev>/<path>` is a relative link `../../blobs/<etag>`; `blobs/<etag>` is a link (or hardlink or copy)
 of the real global blob; the project keeps its own ref in the global cache so `hf cache prune` spares the pin.
+
+One entry is planned in steps, each returning what it decided (`Step`): what the global cache lacks, the paths
+the view must hold (each then claimed, or reported as a conflict), the project ref, and what is no longer needed.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fsutil import writable_dir
 from ..hfcache import (
     QUARANTINE_SUFFIX,
     CacheRepo,
-    blob_matches,
     blob_rel,
-    parse_repo_folder,
     project_ref_name,
     read_ref,
     read_small,
@@ -29,27 +29,28 @@ from ..hfcache import (
     snapshot_rel,
     tree_rel,
 )
+from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
-from ..plan import (
+from ..problems import CONFLICT, MISMATCH, MISSING, Problem
+from .desired import Want, resolve_entry
+from .manifest import Manifest, RepoRecord, entry_spec
+from .plan import (
     BLOB,
-    CONFLICT,
     FETCH,
     GLOBAL_REF,
     LINK,
-    MISMATCH,
-    MISSING,
     MOVE_ASIDE,
     REF,
     REMOVE,
     REMOVE_GLOBAL_REF,
     TREE,
     Action,
+    EntryPlan,
     EntryReport,
     Plan,
-    Problem,
+    SyncPlan,
 )
-from .desired import Want, resolve_entry
-from .manifest import Manifest, RepoRecord, spec_digest
+from .viewstate import blob_state, case_hint, foreign_files, intact_copy, is_link_to, ours, same_small_file
 
 
 @dataclass
@@ -61,35 +62,54 @@ class SyncOptions:
 
 
 @dataclass
-class EntryPlan:
-    """The plan for one entry, plus the record the manifest will hold once it is applied."""
+class Step:
+    """What one planning step decided."""
+
+    actions: list[Action] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def add(self, other: Step) -> None:
+        self.actions += other.actions
+        self.problems += other.problems
+        self.notices += other.notices
+
+    @property
+    def conflicts(self) -> int:
+        return sum(p.kind == CONFLICT for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A path the view must hold: already right (`ok`), else created by `action` once it is claimed."""
+
+    rel: str
+    ok: bool
+    action: Action
+    adoptable: bool = False  # what is there holds the same data: replacing it loses nothing
+    etag: str | None = None  # the blob the path stands for (a file with exactly its bytes is ours)
+    ident: list[int] | None = None  # what the path resolves to, recorded for the fast path
+
+
+@dataclass
+class _Ctx:
+    """One entry's planning context: the view repo, what linker owned there, the record being built."""
 
     entry: Entry
-    record: RepoRecord
-    want: Want | None  # None when the fast path proved the entry in sync
-    refresh: bool = False  # proved file by file: its directory stamps are stale and worth rewriting
+    view: Path
+    v: CacheRepo
+    owned: dict[str, list[int] | None]
+    rec: RepoRecord
+    opts: SyncOptions
+    fresh: bool  # nothing there yet: no per-file checks needed
+    aside: set[str] = field(default_factory=set)  # quarantine names taken by this plan
+
+    @property
+    def repo_dir(self) -> str:
+        return str(self.v.path)
 
 
-def fetch_command(entry: Entry) -> str:
-    parts = ["hf", "download", entry.id, "--revision", entry.revision]
-    if entry.type != "model":
-        parts += ["--repo-type", entry.type]
-    for p in entry.include:
-        parts += ["--include", repr(p) if "*" in p else p]
-    for p in entry.exclude:
-        parts += ["--exclude", repr(p) if "*" in p else p]
-    return " ".join(parts)
-
-
-def entry_spec(entry: Entry, opts: SyncOptions) -> str:
-    files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
-    return spec_digest(
-        entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
-        opts.link_mode, str(opts.global_cache),
-    )  # fmt: skip
-
-
-def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> tuple[Plan, list[EntryPlan]]:
+def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan:
     view = lock.view
     plan = Plan()
     ref_name = project_ref_name(view)
@@ -99,7 +119,7 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> tuple[Pl
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
         old = manifest.repos.get(folder)
-        spec = entry_spec(entry, opts)
+        spec = entry_spec(entry, opts.link_mode, opts.global_cache)
         proof = _fast_in_sync(old, spec, view / folder, manifest.stamp_ns) if old is not None else None
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
@@ -108,8 +128,17 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> tuple[Pl
         entry_plans.append(_plan_entry(plan, entry, view, old, spec, ref_name, opts))
     for folder, old in sorted(manifest.repos.items()):
         if folder not in wanted:
-            _plan_stale_repo(plan, view / folder, old, opts)
-    return plan, entry_plans
+            _merge(plan, _plan_stale_repo(view / folder, old, opts))
+            plan.entries.append(
+                EntryReport(repo_label(old.id, old.type), old.type, old.revision, old.ref, "not-in-lock")
+            )
+    return SyncPlan(plan, entry_plans, manifest, opts.link_mode)
+
+
+def _merge(plan: Plan, step: Step) -> None:
+    plan.actions += step.actions
+    plan.problems += step.problems
+    plan.notices += step.notices
 
 
 def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want | None = None) -> EntryReport:
@@ -160,120 +189,135 @@ def _plan_entry(
 ) -> EntryPlan:
     want = resolve_entry(entry, opts.global_cache)
     v = CacheRepo(view, entry.id, entry.type)
-    folder, label = v.folder, entry.label
     owned = old.paths if old else {}
     rec = RepoRecord(id=entry.id, type=entry.type, revision=entry.revision, ref=entry.ref, spec=spec)
-    before = len(plan.actions)
-    conflicts = 0
+    ctx = _Ctx(entry, view, v, owned, rec, opts, fresh=not owned and not os.path.lexists(v.path))
+    hint = case_hint(opts.global_cache, want) if "*" in want.missing else ""
+    step = _plan_missing(entry, want, opts, v.folder, hint)  # 1. what the global cache lacks
+    for w in _wanted_paths(ctx, want):  # 2-4. blobs, snapshot links, trees/<rev>.json, the view's ref
+        step.add(_claim(ctx, w))
+    step.add(_plan_global_ref(ctx, want, old, ref_name))  # 5. the project's ref in the global cache
+    step.add(_plan_unneeded(ctx, want))  # 6. what linker created before and no longer needs
+    _merge(plan, step)
+    rec.in_sync = not want.missing and not step.conflicts
+    rec.proven = want.proven  # a snapshot folder's listing may be half-written: re-checked
+    rec.files, rec.size = len(want.files), want.size
+    plan.entries.append(_report(entry, _entry_state(want, ctx.repo_dir, step.actions, ctx.fresh), want=want))
+    plan.entries[-1].detail = hint.lstrip("; ")
+    return EntryPlan(entry, rec, want)
 
-    repo_dir = str(v.path)
-    fresh = not owned and not os.path.lexists(repo_dir)  # nothing there yet: no per-file checks needed
-    aside: set[str] = set()  # quarantine names taken by this plan
 
-    def want_path(rel: str, ok: bool, action: Action, adoptable: bool = False, etag: str | None = None) -> None:
-        nonlocal conflicts
-        if ok:
-            rec.paths[rel] = None
-            return
-        if not fresh and not adoptable and not _ours(f"{repo_dir}/{rel}", rel, etag):
-            if not opts.force:
-                conflicts += 1
-                plan.problems.append(_conflict(label, folder, rel, view))
-                rec.paths[rel] = None  # kept in the record (not offered for removal): reported until resolved
-                return
-            _move_aside(plan, label, folder, rel, etag, aside)
-        rec.paths[rel] = None
-        plan.actions.append(action)
-
-    # 1. files the global cache does not have
+def _plan_missing(entry: Entry, want: Want, opts: SyncOptions, folder: str, hint: str) -> Step:
+    """Files the global cache does not have: fetched (online) or reported with the command that fetches them;
+    and files it holds another blob of than the lock says (fetching does not fix that)."""
+    step = Step()
+    label = entry.label
     for path, why in want.missing.items():
-        if "blob " in why and "lock says" in why:
-            plan.problems.append(Problem(MISMATCH, label, path, why, fix=f"linker lock --upgrade {entry.id}"))
-    fetchable = {p: w for p, w in want.missing.items() if "lock says" not in w}
-    hint = _case_hint(opts.global_cache, want) if "*" in fetchable else ""
-    if fetchable:
-        what = "revision" if "*" in fetchable else f"{len(fetchable)} file(s)"
-        if opts.can_fetch:
-            plan.actions.append(Action(FETCH, label, folder, target=entry.revision, reason=f"{what} missing"))
-        else:
-            plan.problems.append(
-                Problem(
-                    MISSING,
-                    label,
-                    "" if "*" in fetchable else ", ".join(sorted(fetchable)[:3]) + ("…" if len(fetchable) > 3 else ""),
-                    f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}",
-                    fix=fetch_command(entry),
-                )
-            )
+        if why.disagrees:
+            step.problems.append(Problem(MISMATCH, label, path, why.detail, fix=f"linker lock --upgrade {entry.id}"))
+    fetchable = sorted(p for p, w in want.missing.items() if not w.disagrees)
+    if not fetchable:
+        return step
+    whole = "*" in fetchable
+    what = "revision" if whole else f"{len(fetchable)} file(s)"
+    if opts.can_fetch:
+        step.actions.append(Action(FETCH, label, folder, target=entry.revision, reason=f"{what} missing"))
+        return step
+    shown = "" if whole else ", ".join(fetchable[:3]) + ("…" if len(fetchable) > 3 else "")
+    detail = f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}"
+    step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry)))
+    return step
 
-    # 2. blobs and snapshot links
-    mode = opts.link_mode
+
+def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
+    """Every path the view must hold for `want`, in plan order: each file's blob then its snapshot link, the
+    tree listing (only for a complete snapshot, else offline snapshot_download raises), the view's ref."""
+    entry, label, folder, mode = ctx.entry, ctx.entry.label, ctx.v.folder, ctx.opts.link_mode
+    out: list[Wanted] = []
+    blobs: set[str] = set()
     for path, f in want.files.items():
         blob = blob_rel(f.etag)
-        if blob not in rec.paths:
-            ok, same = (False, False) if fresh else _blob_state(f"{repo_dir}/{blob}", f.source, mode, owned.get(blob))
-            if not ok and not same and mode == "copy" and _intact_copy(f"{repo_dir}/{blob}", f.etag):
+        if blob not in blobs:
+            blobs.add(blob)
+            p = f"{ctx.repo_dir}/{blob}"
+            ok, same = (False, False) if ctx.fresh else blob_state(p, f.source, mode, ctx.owned.get(blob))
+            if not ok and not same and mode == "copy" and intact_copy(p, f.etag):
                 ok = True  # a copy whose bytes are still the blob's: ours, no need to copy it again
-            want_path(blob, ok, Action(BLOB, label, folder, blob, f.source, mode, f.size), adoptable=same, etag=f.etag)
+            action = Action(BLOB, label, folder, blob, f.source, mode, f.size)
+            out.append(Wanted(blob, ok, action, adoptable=same, etag=f.etag))
         link_rel = snapshot_rel(entry.revision, path)
         target = snapshot_link_target(path, f.etag)
-        ok = not fresh and _is_link_to(f"{repo_dir}/{link_rel}", target)
-        want_path(link_rel, ok, Action(LINK, label, folder, link_rel, target), etag=f.etag)
-        if link_rel in rec.paths and f.ident and mode != "copy":
-            rec.paths[link_rel] = [f.ident[0], f.ident[1], f.size]  # what the link resolves to, for the fast path
-
-    # 3. trees/<rev>.json, only for a complete snapshot (else offline snapshot_download raises)
+        ok = not ctx.fresh and is_link_to(f"{ctx.repo_dir}/{link_rel}", target)
+        ident = [f.ident[0], f.ident[1], f.size] if f.ident and mode != "copy" else None
+        out.append(Wanted(link_rel, ok, Action(LINK, label, folder, link_rel, target), etag=f.etag, ident=ident))
     if want.tree is not None and not want.missing and want.tree_paths == set(want.files):
         tree = tree_rel(entry.revision)
-        ok = _same_small_file(v.path / tree, want.tree)
-        want_path(tree, ok, Action(TREE, label, folder, tree, str(want.tree)), adoptable=True)
-
-    # 4. refs: the view's ref holds the pin; other refs linker wrote are dropped below
-    if want.files:
+        ok = same_small_file(ctx.v.path / tree, want.tree)
+        out.append(Wanted(tree, ok, Action(TREE, label, folder, tree, str(want.tree)), adoptable=True))
+    if want.files:  # the view's ref holds the pin; other refs linker wrote are dropped as unneeded
         ref = ref_rel(entry.ref)
-        ok = v.read_ref(entry.ref) == entry.revision
-        want_path(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True)
+        ok = ctx.v.read_ref(entry.ref) == entry.revision
+        out.append(Wanted(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True))
+    return out
 
-    # 5. the project's ref in the global cache protects the pin from `hf cache prune`
+
+def _claim(ctx: _Ctx, w: Wanted) -> Step:
+    """Record `w` in the entry's record and plan its action, unless what is there is the user's: then a
+    conflict (kept in the record, not offered for removal: reported until resolved), or with --force moved
+    aside first."""
+    step = Step()
+    ctx.rec.paths[w.rel] = w.ident
+    if w.ok:
+        return step
+    if not ctx.fresh and not w.adoptable and not ours(f"{ctx.repo_dir}/{w.rel}", w.rel, w.etag):
+        if not ctx.opts.force:
+            step.problems.append(_conflict(ctx, w.rel))
+            return step
+        step.actions.append(_move_aside(ctx, w.rel, w.etag))
+    step.actions.append(w.action)
+    return step
+
+
+def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: str) -> Step:
+    """The project's ref in the global cache protects the pin from `hf cache prune`; a moved pin drops the old."""
+    step = Step()
+    entry, label, folder = ctx.entry, ctx.entry.label, ctx.v.folder
     gref = want.global_repo.ref(ref_name)
     if want.files:
         if writable_dir(gref.parent):
-            rec.global_ref = str(gref)
+            ctx.rec.global_ref = str(gref)
             if read_ref(gref) != entry.revision:
-                plan.actions.append(Action(GLOBAL_REF, label, folder, str(gref), entry.revision))
+                step.actions.append(Action(GLOBAL_REF, label, folder, str(gref), entry.revision))
         else:
-            plan.notices.append(
-                f"warning: global cache {opts.global_cache} is read-only; skipped the project ref for {label} "
+            step.notices.append(
+                f"warning: global cache {ctx.opts.global_cache} is read-only; skipped the project ref for {label} "
                 "(`hf cache prune` there may delete this pin)"
             )
-    if old and old.global_ref and old.global_ref != rec.global_ref and read_ref(Path(old.global_ref)) is not None:
-        plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="pin moved"))
+    if old and old.global_ref and old.global_ref != ctx.rec.global_ref and read_ref(Path(old.global_ref)) is not None:
+        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="pin moved"))
+    return step
 
-    # 6. what linker created before and no longer needs (old revision, old ref, unused blobs). While the pinned
-    # revision is incomplete in the global cache, its links stay: they record which blob each file had, so
-    # `linker repair` can relink or re-fetch it, and the next sync heals them once the data is back.
+
+def _plan_unneeded(ctx: _Ctx, want: Want) -> Step:
+    """What linker created before and no longer needs (old revision, old ref, unused blobs). While the pinned
+    revision is incomplete in the global cache, its links stay: they record which blob each file had, so
+    `linker repair` can relink or re-fetch it, and the next sync heals them once the data is back."""
+    step = Step()
+    entry, rec = ctx.entry, ctx.rec
     keep = (snapshot_rel(entry.revision) + "/", blob_rel(""), ref_rel(entry.ref), tree_rel(entry.revision))
-    for rel in sorted(set(owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
+    for rel in sorted(set(ctx.owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
         if want.missing and rel.startswith(keep):
             rec.paths[rel] = None
-        elif os.path.lexists(v.path / rel):
-            if not _ours(f"{repo_dir}/{rel}", rel, _blob_name(rel)):  # the user replaced what linker made
-                if not opts.force:
-                    conflicts += 1
-                    plan.problems.append(_conflict(label, folder, rel, view))
+        elif os.path.lexists(ctx.v.path / rel):
+            if not ours(f"{ctx.repo_dir}/{rel}", rel, _blob_name(rel)):  # the user replaced what linker made
+                if not ctx.opts.force:
+                    step.problems.append(_conflict(ctx, rel))
                     rec.paths[rel] = None  # still reported (and moved aside by --force) on the next run
                     continue
-                _move_aside(plan, label, folder, rel, _blob_name(rel), aside)
+                step.actions.append(_move_aside(ctx, rel, _blob_name(rel)))
                 continue
-            plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
-
-    rec.in_sync = not want.missing and not conflicts
-    rec.proven = want.listing in ("lock", "tree")  # a snapshot folder's listing may be half-written: re-checked
-    rec.files, rec.size = len(want.files), want.size
-    state = _entry_state(want, repo_dir, plan.actions[before:], fresh)
-    plan.entries.append(_report(entry, state, want=want))
-    plan.entries[-1].detail = hint.lstrip("; ")
-    return EntryPlan(entry, rec, want)
+            step.actions.append(Action(REMOVE, entry.label, ctx.v.folder, rel, reason="no longer in the lock"))
+    return step
 
 
 def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) -> str:
@@ -291,110 +335,54 @@ def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) 
     return "stale" if actions else "linked"
 
 
-def _plan_stale_repo(plan: Plan, repo_path: Path, old: RepoRecord, opts: SyncOptions) -> None:
-    label = repo_label(old.id, old.type)
-    folder = repo_path.name
+def _plan_stale_repo(repo_path: Path, old: RepoRecord, opts: SyncOptions) -> Step:
+    """A view repo the lock no longer lists: remove what linker made; what it did not is left (or moved aside)."""
+    step = Step()
+    label, folder = repo_label(old.id, old.type), repo_path.name
     present = [rel for rel in old.paths if os.path.lexists(repo_path / rel)]
     for rel in sorted(present, key=lambda r: (-r.count("/"), r)):
-        plan.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
+        step.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
     if old.global_ref and read_ref(Path(old.global_ref)) == old.revision:
-        plan.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="no longer in the lock"))
-    foreign = _foreign_files(repo_path, set(old.paths))
-    if foreign:
-        if opts.force:  # moved aside, never deleted
-            taken: set[str] = set()
-            for rel in foreign:
-                _move_aside(plan, label, folder, rel, None, taken)
-        else:
-            plan.problems.append(
-                Problem(
-                    CONFLICT,
-                    label,
-                    f"{folder}/{foreign[0]}" + (f" (+{len(foreign) - 1} more)" if len(foreign) > 1 else ""),
-                    "holds files linker did not create; left in place",
-                    fix="move them away, or `linker sync --force` (moves them aside, into the repo's blobs/ folder)",
-                )
+        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="no longer in the lock"))
+    foreign = foreign_files(repo_path, set(old.paths))
+    if foreign and opts.force:  # moved aside, never deleted
+        taken: set[str] = set()
+        step.actions += [_aside_action(label, folder, rel, None, taken) for rel in foreign]
+    elif foreign:
+        step.problems.append(
+            Problem(
+                CONFLICT,
+                label,
+                f"{folder}/{foreign[0]}" + (f" (+{len(foreign) - 1} more)" if len(foreign) > 1 else ""),
+                "holds files linker did not create; left in place",
+                fix="move them away, or `linker sync --force` (moves them aside, into the repo's blobs/ folder)",
             )
-    plan.entries.append(EntryReport(label, old.type, old.revision, old.ref, "not-in-lock"))
-
-
-def _foreign_files(repo_path: Path, owned: set[str]) -> list[str]:
-    out = []
-    for root, dirs, files in os.walk(repo_path):
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-            rel = os.path.relpath(os.path.join(root, name), repo_path).replace(os.sep, "/")
-            if rel not in owned and not name.endswith(QUARANTINE_SUFFIX):  # what --force moved aside stays put
-                out.append(rel)
-    return sorted(out)
-
-
-def _case_hint(global_cache: Path, want: Want) -> str:
-    """When the repo folder is absent but one differing only in case exists (`ACME/Tiny` vs `acme/tiny`): say so."""
-    folder = want.global_repo.folder
-    if os.path.lexists(want.global_repo.path):
-        return ""
-    try:
-        names = os.listdir(global_cache)
-    except OSError:
-        return ""
-    twins = sorted(n for n in names if n.lower() == folder.lower() and n != folder)
-    if not twins:
-        return ""
-    parsed = parse_repo_folder(twins[0])
-    spelled = f" (pin the id as {parsed[1]!r})" if parsed else ""
-    return f"; the global cache has {twins[0]}, which differs only in case: repo ids are case-sensitive{spelled}"
-
-
-def _is_link_to(p: str, target: str) -> bool:
-    try:
-        return os.readlink(p) == target
-    except OSError:
-        return False
-
-
-def _ours(p: str, rel: str, etag: str | None) -> bool:
-    """Whether replacing or removing `p` loses nothing: nothing there, a link, a ref or tree linker writes, or a
-    file whose bytes are exactly the blob `etag` (a copy or hardlink sync made). A folder, or a file with other
-    bytes (an editor's save, a hand copy), is the user's."""
-    try:
-        st = os.lstat(p)
-    except OSError:
-        return True
-    if stat.S_ISLNK(st.st_mode):
-        return True
-    if not stat.S_ISREG(st.st_mode):
-        return False
-    if rel.startswith(("refs/", "trees/")):
-        return True
-    return etag is not None and blob_matches(p, etag)
-
-
-def _intact_copy(p: str, etag: str) -> bool:
-    try:
-        if not stat.S_ISREG(os.lstat(p).st_mode):
-            return False
-    except OSError:
-        return False
-    return blob_matches(p, etag)
+        )
+    return step
 
 
 def _blob_name(rel: str) -> str | None:
     return rel[len(blob_rel("")) :] if rel.startswith(blob_rel("")) else None
 
 
-def _conflict(label: str, folder: str, rel: str, view: Path) -> Problem:
+def _conflict(ctx: _Ctx, rel: str) -> Problem:
+    view = ctx.view
     return Problem(
         CONFLICT,
-        label,
-        f"{view}/{folder}/{rel}",
+        ctx.entry.label,
+        f"{view}/{ctx.v.folder}/{rel}",
         "is a file linker did not create (or one changed since); it was left in place",
         fix=f"move it away, `linker migrate {view}` (to move its data into the global cache), or `linker sync "
         "--force` (moves it aside, into the repo's blobs/ folder)",
     )
 
 
-def _move_aside(plan: Plan, label: str, folder: str, rel: str, etag: str | None, taken: set[str]) -> None:
-    """--force: plan moving the user's file to `blobs/<name>.<utc stamp>.linker-quarantine` (repair's naming)."""
+def _move_aside(ctx: _Ctx, rel: str, etag: str | None) -> Action:
+    return _aside_action(ctx.entry.label, ctx.v.folder, rel, etag, ctx.aside)
+
+
+def _aside_action(label: str, folder: str, rel: str, etag: str | None, taken: set[str]) -> Action:
+    """--force: move the user's file to `blobs/<name>.<utc stamp>.linker-quarantine` (repair's naming)."""
     name = etag or rel.rsplit("/", 1)[-1]
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     dest, n = blob_rel(f"{name}.{stamp}{QUARANTINE_SUFFIX}"), 1
@@ -402,34 +390,4 @@ def _move_aside(plan: Plan, label: str, folder: str, rel: str, etag: str | None,
         n += 1
         dest = blob_rel(f"{name}.{stamp}-{n}{QUARANTINE_SUFFIX}")
     taken.add(dest)
-    plan.actions.append(Action(MOVE_ASIDE, label, folder, rel, dest, reason="--force: not created by linker"))
-
-
-def _blob_state(p: str, source: str, mode: str, ident: list[int] | None) -> tuple[bool, bool]:
-    """(in the wanted mode already, holds the same data so it may be adopted)."""
-    try:
-        st = os.lstat(p)
-    except OSError:
-        return False, False
-    if stat.S_ISLNK(st.st_mode):
-        return mode == "symlink" and os.readlink(p) == source, True
-    try:
-        src = os.stat(source)
-    except OSError:
-        return False, False
-    if not stat.S_ISREG(st.st_mode):
-        return False, False
-    same_inode = (st.st_ino, st.st_dev) == (src.st_ino, src.st_dev)
-    if mode == "hardlink":
-        return same_inode, same_inode
-    if mode == "copy":
-        copied = not same_inode and st.st_size == src.st_size and ident is not None and ident[0] == st.st_ino
-        return copied, same_inode
-    return False, same_inode
-
-
-def _same_small_file(p: Path, source: Path) -> bool:
-    try:
-        return p.read_bytes() == source.read_bytes()
-    except OSError:
-        return False
+    return Action(MOVE_ASIDE, label, folder, rel, dest, reason="--force: not created by linker")

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_text
 from ..hfcache import manifest_path, snapshot_rel
+from ..lockfile import Entry
 
 MANIFEST_VERSION = 2
 
@@ -54,6 +55,12 @@ class RepoRecord:
         other = {k: v for k, v in self.paths.items() if not k.startswith(prefix)}
         fields = {k: v for k, v in self.__dict__.items() if k != "paths"}
         return {**fields, "snap": snap, "other": other}
+
+    def snapshot_sizes(self) -> dict[str, int | None]:
+        """The files of the recorded revision this record linked, with the size each resolved to (if known)."""
+        prefix = snapshot_rel(self.revision) + "/"
+        n = len(prefix)
+        return {rel[n:]: ident[2] if ident else None for rel, ident in self.paths.items() if rel.startswith(prefix)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RepoRecord:
@@ -95,3 +102,20 @@ def save_manifest(manifest: Manifest) -> None:
 
 def spec_digest(*parts: Any) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
+    """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache."""
+    files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
+    return spec_digest(
+        entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
+        link_mode, str(global_cache),
+    )  # fmt: skip
+
+
+def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
+    """Whether the record is of a complete sync of exactly this entry (revision, ref, patterns, locked files,
+    global cache), in any link mode, from a proven file list."""
+    if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
+        return False
+    return any(entry_spec(entry, m, global_cache) == rec.spec for m in ("symlink", "hardlink", "copy"))

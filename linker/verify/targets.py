@@ -8,7 +8,7 @@ import os
 
 from ..hashpool import Digest, NotRegularFile, file_type
 from ..hfcache import etag_kind
-from ..problems import CORRUPT, GLOBAL, NOT_REGULAR, OUTSIDE, Finding
+from ..problems import CORRUPT, GLOBAL, NOT_REGULAR, OUTSIDE, Finding, FindingKind
 from ..roots import Roots, resolves_inside
 
 
@@ -23,7 +23,7 @@ def outside_detail(real: str, why: str) -> str:
     )
 
 
-def judge_hash(path: str, etag: str, res: Digest | OSError, roots: Roots) -> tuple[str, str, str] | None:
+def judge_hash(path: str, etag: str, res: Digest | OSError, roots: Roots) -> tuple[FindingKind, str, str] | None:
     """(kind, where, detail) of a hashed blob that is wrong, None when it is sound. `where` is what repair acts
     on: the corrupt file itself inside the caches, else the link (`path`) that leads out of them."""
     if isinstance(res, NotRegularFile):  # swapped in after the check: refused without a read

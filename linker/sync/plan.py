@@ -1,35 +1,39 @@
-"""Plans are plain data: what a command will do, computed before anything is touched.
+"""Sync's vocabulary: what `linker sync` will do, as plain data computed before anything is touched.
 
-A command turns (lockfile, disk) into a `Plan`, prints it, stops there on `--dry-run`, and otherwise hands it
-to an executor. Actions are small and each one is idempotent, so a plan can be re-applied after a crash.
+`compute_plan` turns (lockfile, disk) into a `SyncPlan`; the command prints it, stops there on `--dry-run`, and
+otherwise hands it to the executor (sync/apply.py). Actions are small and each one is idempotent, so a plan can
+be re-applied after a crash. What a plan cannot fix by itself is a `problems.Problem`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
+from ..lockfile import Entry
+from ..problems import Problem
+from .desired import Want
+from .manifest import Manifest, RepoRecord
+
+ActionKind = Literal[
+    "fetch", "move-aside", "blob", "link", "tree", "ref", "global-ref", "remove", "remove-global-ref"
+]  # fmt: skip
 # Action kinds, in the order an executor applies them.
-FETCH = "fetch"  # download missing files of a revision into the global cache
-MOVE_ASIDE = "move-aside"  # --force: a file linker did not create, moved to a quarantine name in the view
-BLOB = "blob"  # view blobs/<etag> -> the global blob (symlink, hardlink or copy)
-LINK = "link"  # view snapshots/<rev>/<path> -> ../../blobs/<etag>
-TREE = "tree"  # view trees/<rev>.json copied from the global cache
-REF = "ref"  # view refs/<name> = revision
-GLOBAL_REF = "global-ref"  # the project's ref in the global cache = revision
-REMOVE = "remove"  # a view path linker created and no longer needs
-REMOVE_GLOBAL_REF = "remove-global-ref"
-ORDER = (FETCH, MOVE_ASIDE, BLOB, LINK, TREE, REF, GLOBAL_REF, REMOVE, REMOVE_GLOBAL_REF)
-
-# Problem kinds: what a plan cannot fix by itself.
-MISSING = "missing"  # not in the global cache and not fetched (offline)
-CONFLICT = "conflict"  # a path linker did not create is in the way (--force overrides)
-MISMATCH = "mismatch"  # the global cache holds a different blob than the lock says
+FETCH: Final = "fetch"  # download missing files of a revision into the global cache
+MOVE_ASIDE: Final = "move-aside"  # --force: a file linker did not create, moved to a quarantine name in the view
+BLOB: Final = "blob"  # view blobs/<etag> -> the global blob (symlink, hardlink or copy)
+LINK: Final = "link"  # view snapshots/<rev>/<path> -> ../../blobs/<etag>
+TREE: Final = "tree"  # view trees/<rev>.json copied from the global cache
+REF: Final = "ref"  # view refs/<name> = revision
+GLOBAL_REF: Final = "global-ref"  # the project's ref in the global cache = revision
+REMOVE: Final = "remove"  # a view path linker created and no longer needs
+REMOVE_GLOBAL_REF: Final = "remove-global-ref"
+ORDER: tuple[ActionKind, ...] = (FETCH, MOVE_ASIDE, BLOB, LINK, TREE, REF, GLOBAL_REF, REMOVE, REMOVE_GLOBAL_REF)
 
 
 @dataclass(frozen=True)
 class Action:
-    kind: str
+    kind: ActionKind
     repo: str  # the entry label, e.g. org/name
     folder: str  # the repo folder, e.g. models--org--name
     path: str = ""  # relative to the repo folder in the view (absolute for global refs)
@@ -55,19 +59,6 @@ class Action:
         if self.kind == REMOVE_GLOBAL_REF:
             return f"remove {self.path}"
         return f"remove {self.folder}/{self.path}" + (f" ({self.reason})" if self.reason else "")
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str
-    repo: str
-    path: str = ""
-    detail: str = ""
-    fix: str = ""  # the command that fixes it
-
-    def describe(self) -> str:
-        where = f"{self.repo}: {self.path}: " if self.path else f"{self.repo}: "
-        return where + self.detail + (f"\n    fix: {self.fix}" if self.fix else "")
 
 
 @dataclass
@@ -106,3 +97,24 @@ class Plan:
             "entries": [asdict(e) for e in self.entries],
             "notices": self.notices,
         }
+
+
+@dataclass
+class EntryPlan:
+    """The plan for one entry, plus the record the manifest will hold once it is applied."""
+
+    entry: Entry
+    record: RepoRecord
+    want: Want | None  # None when the fast path proved the entry in sync
+    refresh: bool = False  # proved file by file: its directory stamps are stale and worth rewriting
+
+
+@dataclass
+class SyncPlan:
+    """One sync plan: what to do (`plan`), the manifest it was computed against and the records it will leave
+    there (`entry_plans`), and the link mode in effect."""
+
+    plan: Plan
+    entry_plans: list[EntryPlan]
+    manifest: Manifest
+    link_mode: str

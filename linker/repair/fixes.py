@@ -1,0 +1,118 @@
+"""Repair's vocabulary: the kinds of fix, in the order the executor applies them, a `Fix`, a `RepairPlan`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from ..problems import Finding, FindingKind
+from ..verify.local import VerifyReport
+
+FixKind = Literal[
+    "recover-journal",
+    "remove-marker",
+    "remove-leftover",
+    "quarantine",
+    "drop-name",
+    "drop-link",
+    "restore-blob",
+    "global-link",
+    "fetch",
+    "relink-view",
+]
+# Fix kinds, in the order they are applied.
+RECOVER: Final = "recover-journal"
+REMOVE_MARKER: Final = "remove-marker"
+REMOVE_LEFTOVER: Final = "remove-leftover"
+QUARANTINE: Final = "quarantine"
+DROP_NAME: Final = "drop-name"  # another hardlink name of a quarantined blob: its data stays in quarantine
+DROP_LINK: Final = "drop-link"  # a global blob link to a device, a FIFO or a file outside, before a fetch replaces it
+RESTORE: Final = "restore-blob"
+GLOBAL_LINK: Final = "global-link"
+FETCH: Final = "fetch"
+RELINK: Final = "relink-view"
+ORDER: tuple[FixKind, ...] = (
+    RECOVER,
+    REMOVE_MARKER,
+    REMOVE_LEFTOVER,
+    QUARANTINE,
+    DROP_NAME,
+    DROP_LINK,
+    RESTORE,
+    GLOBAL_LINK,
+    FETCH,
+    RELINK,
+)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One fix. `path` is the absolute path acted on; `target` the destination, source or link text."""
+
+    kind: FixKind
+    repo: str  # the entry label ("" for what concerns no entry)
+    folder: str  # the repo folder acted in, when there is one
+    path: str = ""
+    target: str = ""
+    mode: str = ""  # RESTORE: hardlink | copy
+    reason: str = ""
+    etag: str = ""
+    lock: str = ""  # the blob lock to hold (huggingface_hub's `.locks/<repo>/<etag>.lock`)
+    paths: tuple[str, ...] = ()  # FETCH: repo paths (empty: the whole revision)
+    revision: str = ""
+    finding: FindingKind | Literal[""] = ""  # the finding kind this fixes
+
+    def describe(self) -> str:
+        k = self.kind
+        if k == RECOVER:
+            return f"resume or roll back the interrupted migrate {self.path}"
+        if k == REMOVE_MARKER:
+            return f"remove the stale marker {self.path}"
+        if k == REMOVE_LEFTOVER:
+            return f"remove the leftover {self.path}"
+        if k == QUARANTINE:
+            return f"quarantine the corrupt blob {self.path} -> {self.target}"
+        if k == DROP_NAME:
+            return f"drop {self.path}, a second name of that corrupt blob (its data stays in quarantine)"
+        if k == DROP_LINK:
+            return f"drop the link {self.path} -> {self.target} ({self.reason}; its target is left alone)"
+        if k == RESTORE:
+            return f"restore {self.path} from {self.target} ({self.mode}; hash verified)"
+        if k == GLOBAL_LINK:
+            return f"link {self.path} -> {self.target} ({self.reason})"
+        if k == FETCH:
+            what = f"{len(self.paths)} file(s)" if self.paths else "the revision"
+            return f"fetch {what} of {self.repo}@{self.revision[:12]} from the Hub"
+        if k == RELINK:
+            return f"relink {self.repo}: {self.target} ({self.reason})"
+        return f"{k} {self.path}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", (), 0) or k in ("kind",)}
+
+
+@dataclass
+class RepairPlan:
+    view: Path
+    global_cache: Path
+    fixes: list[Fix] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # what cannot be fixed, and why
+    before: VerifyReport | None = None
+    online: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.fixes
+
+    def ordered(self) -> list[Fix]:
+        rank = {k: i for i, k in enumerate(ORDER)}
+        return sorted(self.fixes, key=lambda f: rank.get(f.kind, len(ORDER)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fixes": [f.to_json() for f in self.ordered()],
+            "unfixable": [p.to_json() for p in self.problems],
+            "notices": self.notices,
+        }

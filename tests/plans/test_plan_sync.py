@@ -1,0 +1,121 @@
+"""plan_sync / compute_plan in-process: the actions, problems and typed reasons of a sync plan."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+from linker.problems import CONFLICT, MISMATCH, MISSING, Problem
+from linker.sync import SyncResult, compute_plan, sync
+from linker.sync.desired import ABSENT, NO_REVISION, OTHER_BLOB, WRONG_SIZE
+from linker.sync.diff import SyncOptions, plan_sync
+from linker.sync.manifest import load_manifest
+from linker.sync.plan import BLOB, FETCH, GLOBAL_REF, LINK, MOVE_ASIDE, REF, TREE, Action, Plan
+from testing.cachefactory import repo_folder_name
+
+from .conftest import REPO, REV, Setup, entry
+
+
+def test_a_fresh_view_gets_a_blob_and_a_link_per_file_then_the_tree_and_both_refs(setup: Setup) -> None:
+    info = setup.repo()
+    planned = compute_plan(setup.lock(entry(info)), setup.global_cache, offline=True)
+    files = info.files[REV]
+    kinds = Counter(a.kind for a in planned.plan.actions)
+    assert kinds == {BLOB: len({f.etag for f in files.values()}), LINK: len(files), TREE: 1, REF: 1, GLOBAL_REF: 1}
+    assert not planned.plan.problems and planned.link_mode == "symlink"
+    (ep,) = planned.entry_plans
+    assert ep.want is not None and ep.want.listing == "lock" and ep.record.proven and ep.record.in_sync
+    assert [e.state for e in planned.plan.entries] == ["stale"]
+    assert planned.manifest.view == setup.project.view
+
+
+def test_once_synced_the_plan_is_empty_and_proven_without_reading_the_global_cache(setup: Setup) -> None:
+    lock = setup.lock(entry(setup.repo()))
+    sync(lock, setup.global_cache)
+    planned = compute_plan(lock, setup.global_cache, offline=True)
+    assert planned.plan.empty and not planned.plan.problems
+    assert planned.entry_plans[0].want is None  # the manifest's fast path
+    assert [e.state for e in planned.plan.entries] == ["linked"]
+
+
+def test_an_absent_revision_offline_is_a_missing_problem_with_a_quoted_fetch_command(setup: Setup) -> None:
+    lock = setup.lock({"id": "org/absent", "revision": "f" * 40, "include": ["*.json"]})
+    planned = compute_plan(lock, setup.global_cache, offline=True)
+    assert planned.plan.actions == []
+    assert [(p.kind, p.path) for p in planned.plan.problems] == [(MISSING, "")]
+    assert planned.plan.problems[0].fix == f"hf download org/absent --revision {'f' * 40} --include '*.json'"
+    want = planned.entry_plans[0].want
+    assert want is not None and want.missing["*"].kind == NO_REVISION
+
+
+def test_an_absent_revision_online_is_one_fetch_action(setup: Setup) -> None:
+    lock = setup.lock({"id": "org/absent", "revision": "f" * 40})
+    opts = SyncOptions(setup.global_cache, can_fetch=True)
+    planned = plan_sync(lock, load_manifest(lock.view), opts)
+    assert [(a.kind, a.repo, a.target, a.reason) for a in planned.plan.actions] == [
+        (FETCH, "org/absent", "f" * 40, "revision missing")
+    ]
+    assert planned.plan.problems == []
+
+
+def test_a_file_absent_from_the_global_cache_is_named_in_the_missing_problem(setup: Setup) -> None:
+    info = setup.repo()
+    os.remove(info.pointer(REV, "config.json"))
+    os.remove(info.blob_path(REV, "config.json"))
+    planned = compute_plan(setup.lock(entry(info)), setup.global_cache, offline=True)
+    assert [(p.kind, p.path) for p in planned.plan.problems] == [(MISSING, "config.json")]
+    want = planned.entry_plans[0].want
+    assert want is not None and {p: m.kind for p, m in want.missing.items()} == {"config.json": ABSENT}
+    assert not planned.entry_plans[0].record.in_sync
+
+
+def test_a_global_blob_other_than_the_lock_is_a_mismatch_and_never_fetched(setup: Setup) -> None:
+    info = setup.repo()
+    e = entry(info)
+    e["files"]["config.json"]["hash"] = "0" * 40
+    e["files"]["vocab.txt"]["size"] += 1
+    lock = setup.lock(e)
+    planned = plan_sync(lock, load_manifest(lock.view), SyncOptions(setup.global_cache, can_fetch=True))
+    want = planned.entry_plans[0].want
+    assert want is not None
+    assert {p: m.kind for p, m in want.missing.items()} == {"config.json": OTHER_BLOB, "vocab.txt": WRONG_SIZE}
+    assert all(m.disagrees for m in want.missing.values())
+    assert sorted((p.kind, p.path) for p in planned.plan.problems) == [
+        (MISMATCH, "config.json"),
+        (MISMATCH, "vocab.txt"),
+    ]
+    assert {p.fix for p in planned.plan.problems} == {f"linker lock --upgrade {REPO}"}
+    assert FETCH not in {a.kind for a in planned.plan.actions}
+
+
+def test_the_listing_decides_whether_the_record_is_proven(setup: Setup) -> None:
+    with_tree = setup.repo()
+    without_tree = setup.repo("org/notree", trees=False)
+    lock = setup.lock(entry(with_tree, files=False), entry(without_tree, files=False))
+    planned = compute_plan(lock, setup.global_cache, offline=True)
+    listings = {ep.entry.id: (ep.want.listing if ep.want else None, ep.record.proven) for ep in planned.entry_plans}
+    assert listings == {REPO: ("tree", True), "org/notree": ("snapshot", False)}
+
+
+def test_a_user_file_in_the_way_is_a_conflict_and_force_moves_it_aside_first(setup: Setup) -> None:
+    lock = setup.lock(entry(setup.repo()))
+    sync(lock, setup.global_cache)
+    rel = f"snapshots/{REV}/config.json"
+    link = setup.project.view / repo_folder_name(REPO) / rel
+    link.unlink()
+    link.write_text("my own edit")
+    planned = compute_plan(lock, setup.global_cache, offline=True)
+    assert [(p.kind, p.path) for p in planned.plan.problems] == [(CONFLICT, str(link))]
+    assert planned.plan.actions == [] and not planned.entry_plans[0].record.in_sync
+    forced = compute_plan(lock, setup.global_cache, offline=True, force=True)
+    assert [(a.kind, a.path) for a in forced.plan.actions] == [(MOVE_ASIDE, rel), (LINK, rel)]
+    assert forced.plan.problems == []
+
+
+def test_the_exit_code_is_decided_by_the_result() -> None:
+    change = Plan(actions=[Action(LINK, REPO, "models--org--tiny", "snapshots/x/a", "../../blobs/e")])
+    problem = Plan(problems=[Problem(MISSING, REPO)])
+    assert SyncResult(Plan()).exit_code() == 0 and SyncResult(Plan()).in_sync
+    assert SyncResult(change).exit_code() == 0 and SyncResult(change).exit_code(check=True) == 1
+    assert SyncResult(problem).exit_code() == 1
+    assert SyncResult(change, hub_error="gated").exit_code() == 3
