@@ -35,8 +35,7 @@ def render_remote(app: App, report: RemoteReport) -> None:
         if e.status == OK and e.files_checked:
             line += f" ({e.files_checked} file(s))"
         if e.message and e.status != OK:
-            detail = e.message.split(": ", 1)[-1] if e.message.startswith(f"{e.repo}@") else e.message
-            line += f": {detail}"
+            line += f": {e.cause or e.message}"
         elif e.message:
             line += f" (note: {e.message})"
         app.out(line)

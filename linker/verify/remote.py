@@ -25,27 +25,31 @@ from typing import Any
 
 from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, LinkerError
 from ..hfcache import TreeFile
+from ..hub import (  # light: huggingface_hub itself is imported only when a call is made
+    FILE_MISSING,
+    GATED,
+    HUB_FAILED,
+    RATE_LIMITED,
+    REPO_NOT_FOUND,
+    REVISION_NOT_FOUND,
+    TIMEOUT,
+    TRANSFER_FAILED,
+    UNAUTHORIZED,
+    UNREACHABLE,
+)
 from ..lockfile import Entry, Lockfile
 
 OK = "ok"
-REPO_NOT_FOUND = "repo-not-found"
-REVISION_NOT_FOUND = "revision-not-found"
-GATED = "gated"
-UNAUTHORIZED = "unauthorized"
-FILE_MISSING = "file-missing"
 HASH_CHANGED = "hash-changed"
 SIZE_CHANGED = "size-changed"
-NETWORK = "network-error"
-HUB_ERROR = "hub-error"
-RATE_LIMITED = "rate-limited"
-TIMEOUT = "timeout"
-TRANSFER = "transfer-failed"
+HUB_ERROR = HUB_FAILED
+TRANSFER = TRANSFER_FAILED
 LOCAL = "local-not-on-hub"
 
 #: The lock is wrong (exit 1).
 WRONG = frozenset({REPO_NOT_FOUND, REVISION_NOT_FOUND, FILE_MISSING, HASH_CHANGED, SIZE_CHANGED})
 #: The Hub could not tell (exit 3).
-TROUBLE = frozenset({GATED, UNAUTHORIZED, NETWORK, HUB_ERROR, RATE_LIMITED, TIMEOUT, TRANSFER})
+TROUBLE = frozenset({GATED, UNAUTHORIZED, UNREACHABLE, HUB_ERROR, RATE_LIMITED, TIMEOUT, TRANSFER})
 
 TEXT = {
     OK: "ok",
@@ -56,7 +60,7 @@ TEXT = {
     FILE_MISSING: "file missing",
     HASH_CHANGED: "hash changed",
     SIZE_CHANGED: "size changed",
-    NETWORK: "network error",
+    UNREACHABLE: "network error",
     HUB_ERROR: "hub error",
     RATE_LIMITED: "rate limited",
     TIMEOUT: "no answer in time",
@@ -91,10 +95,16 @@ class EntryResult:
     message: str = ""
     files_checked: int = 0
     file_problems: list[FileProblem] = field(default_factory=list)
+    cause: str = field(default="", compare=False)  # the Hub failure's detail, without the `repo@rev: ` prefix
 
     @property
     def text(self) -> str:
         return TEXT.get(self.status, self.status)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        del doc["cause"]
+        return {**doc, "text": self.text}
 
 
 @dataclass
@@ -128,7 +138,7 @@ class RemoteReport:
                 "unchecked": self.count(TROUBLE),
                 "local": self.count({LOCAL}),
             },
-            "entries": [{**asdict(e), "text": e.text} for e in self.entries],
+            "entries": [e.to_json() for e in self.entries],
         }
 
 
@@ -165,8 +175,8 @@ def _check_entry(entry: Entry) -> EntryResult:
     except LinkerError as exc:
         failure = hub.failure_of(exc)
         kind = failure.kind if failure else HUB_ERROR
-        result.status = {hub.UNREACHABLE: NETWORK, hub.HUB_FAILED: HUB_ERROR}.get(kind, kind)
-        result.message = exc.message
+        result.status = kind
+        result.message, result.cause = exc.message, failure.detail if failure else exc.message
         if entry.local and result.status in (REPO_NOT_FOUND, REVISION_NOT_FOUND):
             result.status, result.message = LOCAL, "derived from content by `linker migrate`; not expected on the Hub"
     return result
