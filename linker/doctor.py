@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .datasetcache import dataset_cache_checks
 from .errors import LinkerError
 from .hfcache import CacheRepo, global_cache_dir, is_true, migrate_journal_dir, offline_mode
 from .lockfile import Lockfile
@@ -97,6 +98,7 @@ def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> 
         checks.extend(_view_is_global(global_cache, lock))
         checks.extend(_links(global_cache, lock))
         checks.extend(_shadowing(lock, cwd))
+        checks.extend(dataset_cache_checks(lock))
     return report
 
 
