@@ -59,7 +59,8 @@ def _environment(view: str, old: set[str]) -> None:
     old.update(env[k] for k in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", *REDIRECTS) if env.get(k))
     for key in REDIRECTS:
         env.pop(key, None)
-    env.update(HF_HUB_CACHE=view, HUGGINGFACE_HUB_CACHE=view, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env.update(HF_HUB_CACHE=view, HUGGINGFACE_HUB_CACHE=view)
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1")
 
 
 def _ours(name: str, mod: Any) -> bool:

@@ -144,9 +144,9 @@ print(json.dumps([first, second]))
     assert json.loads(r.stdout) == [[], []]
 
 
-# A stand-in for transformers 4.x, which copies the hub's cache and offline flag at import (it is not installed:
-# too heavy for CI). `stubborn` keeps its flag in a closure, which activate() cannot reach.
-_FAKE_TRANSFORMERS = {
+# Stand-ins for transformers 4.x and datasets, which copy the hub's cache and offline flag at import (not installed:
+# too heavy for CI). The sentence_transformers stand-in hides its flag in a list, where activate() cannot reach it.
+_FAKE_LIBRARIES = {
     "transformers/__init__.py": "",
     "transformers/utils/__init__.py": "from .hub import TRANSFORMERS_CACHE, is_offline_mode\n",
     "transformers/utils/hub.py": """
@@ -163,6 +163,12 @@ class Loader:
     def load(self, cache_dir=TRANSFORMERS_CACHE):
         return cache_dir
 """,
+    "datasets/__init__.py": "",
+    "datasets/config.py": """
+from huggingface_hub import constants
+HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE
+HF_DATASETS_OFFLINE = HF_HUB_OFFLINE
+""",
     "sentence_transformers/__init__.py": """
 def is_offline_mode(_flag=[False]):
     return _flag[0]
@@ -172,7 +178,7 @@ def is_offline_mode(_flag=[False]):
 
 def _fake_libraries(tmp_path: Path) -> Path:
     root = tmp_path / "fakelibs"
-    for name, text in _FAKE_TRANSFORMERS.items():
+    for name, text in _FAKE_LIBRARIES.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(text))
     return root
@@ -187,6 +193,7 @@ import os, sys
 sys.path.insert(0, params["libs"])
 import transformers.utils.hub as hub
 from transformers.utils import TRANSFORMERS_CACHE
+import datasets.config
 import linker
 os.environ["SENTENCE_TRANSFORMERS_HOME"] = "/elsewhere"
 linker.activate(params["lock"])
@@ -195,6 +202,8 @@ result = {
     "cache": hub.TRANSFORMERS_CACHE, "reexport": transformers.utils.TRANSFORMERS_CACHE,
     "offline": hub.is_offline_mode(), "defaults": list(hub.cached_file("a", "b")), "method": hub.Loader().load(),
     "st_home": os.environ.get("SENTENCE_TRANSFORMERS_HOME"), "env": os.environ["HF_HUB_CACHE"],
+    "datasets": [datasets.config.HF_HUB_OFFLINE, datasets.config.HF_DATASETS_OFFLINE,
+                 os.environ["HF_DATASETS_OFFLINE"]],
 }
 """,
         hub_cache=None,
@@ -205,7 +214,7 @@ result = {
     view = str(project.view)
     assert r == {
         "cache": view, "reexport": view, "offline": True, "defaults": [view, view], "method": view,
-        "st_home": None, "env": view,
+        "st_home": None, "env": view, "datasets": [True, True, "1"],
     }  # fmt: skip
 
 
