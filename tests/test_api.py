@@ -88,6 +88,8 @@ def test_path_and_revision(project, monkeypatch: pytest.MonkeyPatch) -> None:
     assert linker.path("org/tiny", project=project.root) == snap
     assert (linker.path("org/tiny", project=project.root) / "config.json").read_bytes() == old["config.json"]
     assert linker.revision("org/tiny", project=project.lock_path) == OLD
+    (project.root / "src" / "app").mkdir(parents=True)  # a folder: its lockfile is found in a parent
+    assert linker.revision("org/tiny", project=project.root / "src" / "app") == OLD
     ds = linker.path("org/ds", type="dataset", project=project.root)
     assert ds == project.view / "datasets--org--ds" / "snapshots" / DS
     assert (ds / "train.csv").read_bytes() == b"a,b\n1,2\n"
