@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import LinkerError
 from ..hfcache import global_cache_dir
 from ..lockfile import Lockfile
+from .datasets import dataset_cache_checks
 from .disk import free_space_checks, interrupted_migrate_checks, permission_checks
 from .environment import global_cache_check, library_cache_checks, offline_checks, token_checks
 from .project import link_checks, shadowing_checks, view_is_global_checks
@@ -53,4 +54,5 @@ def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> 
         checks.extend(view_is_global_checks(global_cache, lock))
         checks.extend(link_checks(global_cache, lock))
         checks.extend(shadowing_checks(lock, cwd))
+        checks.extend(dataset_cache_checks(lock))
     return report
