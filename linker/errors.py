@@ -159,3 +159,15 @@ def env_seconds(var: str, default: float, warn: Callable[[str], None]) -> float:
         warn(f"{var}={raw!r} is not a number of seconds; using {default:g}")
         return default
     return value
+
+
+class Verdict:
+    """A check's result whose exit code follows `ok`: 0 when it holds, 1 (a check failed) otherwise."""
+
+    @property
+    def ok(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FAILED

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Verdict
+
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
 
 
@@ -18,7 +20,7 @@ class Check:
 
 
 @dataclass
-class DoctorReport:
+class DoctorReport(Verdict):
     global_cache: Path
     source: str
     lockfile: Path | None
@@ -32,10 +34,6 @@ class DoctorReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
 
     def to_json(self) -> dict[str, Any]:
         return {

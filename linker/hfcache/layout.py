@@ -273,10 +273,17 @@ def repo_folders(cache: Path) -> Iterator[tuple[str, str, Path]]:
 
 
 def ensure_cachedir_tag(cache: Path) -> None:
+    """Write `CACHEDIR.TAG` once, in one small exclusive write: no temp file a kill could leave behind (a torn tag
+    is at worst a file backup tools do not honour; its signature line is written first)."""
     tag = cache / "CACHEDIR.TAG"
-    if not tag.exists():
-        with contextlib.suppress(OSError):
-            atomic_write_text(tag, CACHEDIR_TAG)
+    if os.path.lexists(tag):
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(tag, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, CACHEDIR_TAG.encode())
+        finally:
+            os.close(fd)
 
 
 def project_ref_name(view: Path) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import LinkerError
 from ..filelocks import blob_lock
-from ..hfcache import CacheRepo, blob_matches, etag_kind, link_etag
+from ..hfcache import BLOBS, CacheRepo, blob_matches, etag_kind, link_etag
 from ..lockfile import Entry, repo_label
 from . import (
     DISK_ERROR,
@@ -58,7 +58,7 @@ def download_failure(exc: OSError, what: str, global_cache: Path) -> HubFailure:
 def blob_names(repo: CacheRepo) -> set[str]:
     """The blob names present in a repo folder of the global cache."""
     try:
-        return {name for name in os.listdir(repo.path / "blobs") if etag_kind(name)}
+        return {name for name in os.listdir(repo.path / BLOBS) if etag_kind(name)}
     except OSError:
         return set()
 

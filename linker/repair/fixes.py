@@ -64,29 +64,9 @@ class Fix:
     finding: FindingKind | Literal[""] = ""  # the finding kind this fixes
 
     def describe(self) -> str:
-        k = self.kind
-        if k == RECOVER:
-            return f"resume or roll back the interrupted migrate {self.path}"
-        if k == REMOVE_MARKER:
-            return f"remove the stale marker {self.path}"
-        if k == REMOVE_LEFTOVER:
-            return f"remove the leftover {self.path}"
-        if k == QUARANTINE:
-            return f"quarantine the corrupt blob {self.path} -> {self.target}"
-        if k == DROP_NAME:
-            return f"drop {self.path}, a second name of that corrupt blob (its data stays in quarantine)"
-        if k == DROP_LINK:
-            return f"drop the link {self.path} -> {self.target} ({self.reason}; its target is left alone)"
-        if k == RESTORE:
-            return f"restore {self.path} from {self.target} ({self.mode}; hash verified)"
-        if k == GLOBAL_LINK:
-            return f"link {self.path} -> {self.target} ({self.reason})"
-        if k == FETCH:
-            what = f"{len(self.paths)} file(s)" if self.paths else "the revision"
-            return f"fetch {what} of {self.repo}@{self.revision[:12]} from the Hub"
-        if k == RELINK:
-            return f"relink {self.repo}: {self.target} ({self.reason})"
-        return f"{k} {self.path}"
+        what = f"{len(self.paths)} file(s)" if self.paths else "the revision"
+        text = _DESCRIBE.get(self.kind, "{kind} {path}")
+        return text.format(**{**asdict(self), "what": what, "rev12": self.revision[:12]})
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", (), 0) or k in ("kind",)}
@@ -116,3 +96,18 @@ class RepairPlan:
             "unfixable": [p.to_json() for p in self.problems],
             "notices": self.notices,
         }
+
+
+#: One line per fix kind, formatted with the fix's fields (plus `what` and `rev12`).
+_DESCRIBE: dict[str, str] = {
+    RECOVER: "resume or roll back the interrupted migrate {path}",
+    REMOVE_MARKER: "remove the stale marker {path}",
+    REMOVE_LEFTOVER: "remove the leftover {path}",
+    QUARANTINE: "quarantine the corrupt blob {path} -> {target}",
+    DROP_NAME: "drop {path}, a second name of that corrupt blob (its data stays in quarantine)",
+    DROP_LINK: "drop the link {path} -> {target} ({reason}; its target is left alone)",
+    RESTORE: "restore {path} from {target} ({mode}; hash verified)",
+    GLOBAL_LINK: "link {path} -> {target} ({reason})",
+    FETCH: "fetch {what} of {repo}@{rev12} from the Hub",
+    RELINK: "relink {repo}: {target} ({reason})",
+}

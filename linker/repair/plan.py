@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from ..hfcache import (
+    BLOBS,
     CacheRepo,
     blob_matches,
     incomplete_etag,
@@ -189,7 +190,7 @@ def _plan_leftover(plan: RepairPlan, f: Finding, entry: Entry | None) -> None:
     etag = incomplete_etag(name) or tmp_etag(name)
     lock = ""
     if f.scope == GLOBAL:
-        if etag and entry is not None and os.path.basename(os.path.dirname(f.where)) == "blobs":
+        if etag and entry is not None and os.path.basename(os.path.dirname(f.where)) == BLOBS:
             lock = str(CacheRepo(plan.global_cache, entry.id, entry.type).lock_path(etag))
         else:
             try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import LinkerError
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
-from ..hfcache import ensure_cachedir_tag, repo_folder_name, write_ref
+from ..hfcache import REFS, ensure_cachedir_tag, repo_folder_name, write_ref
 from ..viewguard import refuse_self_link
 from .manifest import Manifest, RepoRecord, save_manifest
 from .plan import BLOB, GLOBAL_REF, LINK, MOVE_ASIDE, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, EntryPlan, SyncPlan
@@ -207,7 +207,7 @@ def _remove_action(action: Action, view: Path) -> None:
     gp = Path(action.path)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(gp)
-    refs_dir = next((q for q in gp.parents if q.name == "refs"), gp.parent)
+    refs_dir = next((q for q in gp.parents if q.name == REFS), gp.parent)
     prune_empty_dirs(gp.parent, refs_dir)
 
 

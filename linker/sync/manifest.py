@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ class Manifest:
 def load_manifest(view: Path) -> Manifest:
     path = manifest_path(view)
     try:
-        with open(path, "rb") as f:
+        with open(path, "rb", opener=_open_regular) as f:  # never blocks on a FIFO put in its place
             stamp = os.fstat(f.fileno()).st_mtime_ns
             data = json.loads(f.read())
         if data.get("version") != MANIFEST_VERSION:
@@ -90,6 +91,16 @@ def load_manifest(view: Path) -> Manifest:
         return Manifest(view, repos, stamp)
     except (OSError, ValueError, TypeError, KeyError):
         return Manifest(view)
+
+
+def _open_regular(path: str, flags: int) -> int:
+    """An `opener` that refuses (OSError) anything but a regular file, opening it non-blocking first."""
+    fd = os.open(path, flags | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(path)
+    os.set_blocking(fd, True)
+    return fd
 
 
 def save_manifest(manifest: Manifest) -> None:

@@ -124,7 +124,7 @@ def check_files(
     out = scan.findings
     snap = f"{v.path}/{snapshot_rel(entry.revision)}/"
     stat, readlink = os.stat, os.readlink
-    prefixes = ["../../blobs/", "../../../blobs/"]
+    prefixes = [f"../../{BLOBS}/", f"../../../{BLOBS}/"]
     for path, pf in files.items():
         p = snap + path
         try:
@@ -299,7 +299,7 @@ def check_leftovers(entry: Entry, v: CacheRepo, g: CacheRepo) -> list[Finding]:
                             entry, QUARANTINED, f"{sub}/{rel}", detail, scope=scope, severity=WARNING, where=p, **kw
                         )
                     )
-                elif is_tmp_name(name) or (sub == "blobs" and incomplete_etag(name)):
+                elif is_tmp_name(name) or (sub == BLOBS and incomplete_etag(name)):
                     what = "an interrupted download" if name.endswith(".incomplete") else "an interrupted linker run"
                     detail = f"left by {what} ({scope})"
                     out.append(finding(entry, LEFTOVER, f"{sub}/{rel}", detail, scope=scope, severity=WARNING, where=p))

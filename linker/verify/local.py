@@ -17,6 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
+from ..errors import Verdict
 from ..hfcache import CacheRepo, etag_kind, project_ref_name
 from ..lockfile import Entry, Lockfile
 from ..pins import Listing, pinned_files
@@ -58,7 +59,7 @@ class EntryCheck:
 
 
 @dataclass
-class VerifyReport:
+class VerifyReport(Verdict):
     view: Path
     global_cache: Path
     full: bool
@@ -75,10 +76,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
 
     def to_json(self) -> dict[str, Any]:
         return {
