@@ -243,7 +243,7 @@ def _plan_missing(entry: Entry, want: Want, opts: SyncOptions, folder: str, hint
         return step
     shown = "" if whole else ", ".join(fetchable[:3]) + ("…" if len(fetchable) > 3 else "")
     detail = f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}"
-    step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry)))
+    step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry, cache_dir=opts.global_cache)))
     return step
 
 

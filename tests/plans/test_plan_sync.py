@@ -43,7 +43,8 @@ def test_an_absent_revision_offline_is_a_missing_problem_with_a_quoted_fetch_com
     planned = compute_plan(lock, setup.global_cache, offline=True)
     assert planned.plan.actions == []
     assert [(p.kind, p.path) for p in planned.plan.problems] == [(MISSING, "")]
-    assert planned.plan.problems[0].fix == f"hf download org/absent --revision {'f' * 40} --include '*.json'"
+    fix = f"hf download org/absent --revision {'f' * 40} --include '*.json' --cache-dir {setup.global_cache}"
+    assert planned.plan.problems[0].fix == fix  # the cache sync actually used
     want = planned.entry_plans[0].want
     assert want is not None and want.missing["*"].kind == NO_REVISION
 
