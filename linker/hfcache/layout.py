@@ -402,6 +402,11 @@ def migrate_record_path(cache: Path) -> Path:
     return locks_dir(cache) / "linker-migrated.json"
 
 
+def gc_lock_path(cache: Path) -> Path:
+    """The lock `linker gc` holds on a global cache while it removes refs: `<cache>/.locks/linker/gc.lock`."""
+    return locks_dir(cache) / LINKER_REFS / "gc.lock"
+
+
 def migrate_lock_path(cache: Path) -> Path:
     """The lock one `linker migrate` (or its recovery) holds on a global cache."""
     return locks_dir(cache) / "linker-migrate.lock"
