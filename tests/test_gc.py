@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from testing.cachefactory import build_repo, fake_commit, tiny_model_files
@@ -109,3 +112,14 @@ def test_gc_takes_a_lock_and_exits_4_when_it_cannot(project: Project) -> None:
     assert r.returncode == 4, r.stdout + r.stderr
     assert project.linker("gc", "--dry-run").returncode == 0  # reading needs no lock
     assert project.linker("gc", "--bogus").returncode == 2
+
+
+def test_gc_without_prune_never_imports_huggingface_hub(project: Project) -> None:
+    two_revisions(project.global_cache)
+    code = (
+        "import sys\nfrom linker.cli import main\ntry:\n    main(['gc'])\nexcept SystemExit as e:\n"
+        "    print('hub' if 'huggingface_hub' in sys.modules else 'no-hub', e.code)\n"
+    )
+    env = {**os.environ, "HF_HUB_CACHE": str(project.global_cache)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=project.root)
+    assert out.stdout.strip().splitlines()[-1] == "no-hub 0", out.stdout + out.stderr

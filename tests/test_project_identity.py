@@ -101,3 +101,15 @@ def test_removing_an_entry_removes_only_this_projects_ref(project: Project, tmp_
     assert b.linker("sync").returncode == 0
     assert list(linker_refs(project).values()) == [OLD]  # only the copy's own ref went
     assert project.linker("verify").returncode == 0
+
+
+def test_a_ref_written_before_owner_records_existed_gets_its_record_on_the_next_sync(project: Project) -> None:
+    synced_project(project)
+    (name,) = linker_refs(project)
+    record = project.global_cache / ".locks" / "linker" / "projects" / f"{name}.json"
+    record.unlink()  # as a view synced by an older linker
+    r = project.linker("sync")
+    assert r.returncode == 0 and "Already in sync" in r.stdout, r.stdout
+    assert json.loads(record.read_text())["lockfile"] == str(project.lock_path.resolve())
+    gc = json.loads(project.linker("gc", "--dry-run", "--json").stdout)
+    assert [ref["state"] for ref in gc["refs"]] == ["alive"]

@@ -20,6 +20,7 @@ from ..hfcache import (
     QUARANTINE_SUFFIX,
     CacheRepo,
     blob_rel,
+    project_record_path,
     project_ref_name,
     project_ref_path_name,
     read_ref,
@@ -117,13 +118,17 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
     ref_name = project_ref_name(view)
     entry_plans: list[EntryPlan] = []
     wanted: set[str] = set()
+    owner = owner_of(lock.path, view, ref_name)
+    recorded = _owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
     for entry in lock.entries:
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
         old = manifest.repos.get(folder)
         spec = entry_spec(entry, opts.link_mode, opts.global_cache)
         gref = f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
-        proof = _fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref) if old is not None else None
+        proof = (
+            _fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref) if old is not None and recorded else None
+        )
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
             entry_plans.append(EntryPlan(entry, old, None, refresh=proof == "files"))
@@ -135,8 +140,13 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
             plan.entries.append(
                 EntryReport(repo_label(old.id, old.type), old.type, old.revision, old.ref, "not-in-lock")
             )
-    owner = owner_of(lock.path, view, ref_name)
     return SyncPlan(plan, entry_plans, manifest, opts.link_mode, opts.global_cache, owner)
+
+
+def _owner_recorded(global_cache: Path, ref_name: str) -> bool:
+    """Whether the project's owner record exists in the global cache (or cannot be written there anyway)."""
+    record = project_record_path(global_cache, ref_name)
+    return os.path.exists(record) or not writable_dir(record.parent)
 
 
 def own_ref(path: str | None, ref_name: str) -> bool:
