@@ -37,3 +37,21 @@ def immutable(*paths: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True)
+
+
+@contextlib.contextmanager
+def read_only_mount(where: Path) -> Iterator[Path]:
+    """Bind-mount `where` onto itself read-only (EROFS for every write, as a read-only shared cache gives, even
+    for root); skip the test where mounting is not allowed."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root")
+    done = subprocess.run(["mount", "--bind", str(where), str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {done.stderr.decode().strip()}")
+    try:
+        ro = subprocess.run(["mount", "-o", "remount,ro,bind", str(where)], capture_output=True)
+        if ro.returncode != 0:
+            pytest.skip(f"cannot remount read-only here: {ro.stderr.decode().strip()}")
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)

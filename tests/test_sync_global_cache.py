@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from testing.cachefactory import build_repo, tiny_model_files
+from testing.fsfaults import read_only_mount
 from testing.hfprobe import load_file, scan
+from testing.hubhelpers import entry, push
 from testing.readonly import read_only
 from testing.repairkit import view_repo
 from testing.synckit import OLD, lock_entry, two_revisions
@@ -130,3 +134,24 @@ def test_a_blob_gone_from_the_global_cache_keeps_its_view_link_until_it_is_back(
     assert project.linker("sync", "--offline").returncode == 0
     assert project.linker("sync", "--check").returncode == 0
     assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
+
+
+@pytest.mark.parametrize("how", ["bind-mount", "chattr"])
+def test_read_only_global_cache_with_a_missing_pin_online_links_the_rest_and_names_the_fetch(
+    project, hub_store, hub_env, how: str
+) -> None:
+    """Online, a pin the read-only global cache lacks cannot be downloaded there: everything present is linked,
+    the missing pin is named with the `hf download` that fetches it into the cache actually used, exit 1."""
+    _info, old, _ = two_revisions(project.global_cache)
+    sha = push(hub_store, "acme/absent")
+    project.write_lock([lock_entry(), entry(hub_store, "acme/absent", sha)])
+    dirs = [project.global_cache, *[p for p in project.global_cache.rglob("*") if p.is_dir() and not p.is_symlink()]]
+    with read_only_mount(project.global_cache) if how == "bind-mount" else read_only(*dirs):
+        r = project.linker("sync", env=hub_env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "internal error" not in out and "Traceback" not in out
+    assert f"hf download acme/absent --revision {sha} --cache-dir {project.global_cache}" in r.stdout, out
+    assert "Synced 1 of 2 repo(s)" in r.stdout and r.stdout.count("acme/absent") == 2  # the problem and its fix
+    assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
+    assert not view_repo(project, "acme/absent").exists()

@@ -286,12 +286,47 @@ def ensure_cachedir_tag(cache: Path) -> None:
             os.close(fd)
 
 
+LINKER_REFS = "linker"  # refs/linker/: the refs linker writes in a global cache (projects' and migrate's guards)
+_PROJECT_REF = re.compile(r"[A-Za-z0-9._-]{1,40}-[0-9a-f]{10}")
+_GUARD_REF = re.compile(r"migrated-[0-9a-f]{12}")
+
+
 def project_ref_name(view: Path) -> str:
     """The ref a project keeps in the global cache: `linker/<folder>-<hash of the view's real path>`."""
     real = os.path.realpath(view)
     digest = hashlib.sha256(real.encode()).hexdigest()[:10]
     project = re.sub(r"[^A-Za-z0-9._-]", "_", Path(real).parent.name or "project")[:40]
-    return f"linker/{project}-{digest}"
+    return f"{LINKER_REFS}/{project}-{digest}"
+
+
+def migrate_guard_ref(revision: str) -> str:
+    """The ref `linker migrate` writes to keep a migrated revision from `hf cache prune`."""
+    return f"{LINKER_REFS}/migrated-{revision[:12]}"
+
+
+def linker_ref_kind(name: str) -> str | None:
+    """What a ref name under `refs/` is to linker: "project" (`linker/<folder>-<10 hex>`), "guard" (migrate's
+    `linker/migrated-<12 hex>`), or None (not linker's: `main`, tags, `refs/pr/*`, anything else)."""
+    head, _, rest = name.partition("/")
+    if head != LINKER_REFS:
+        return None
+    if _GUARD_REF.fullmatch(rest):
+        return "guard"
+    return "project" if _PROJECT_REF.fullmatch(rest) else None
+
+
+def project_record_path(cache: Path, ref_name: str) -> Path:
+    """`<cache>/.locks/linker/projects/<name>.json`: which lockfile owns the project ref `linker/<name>` (under
+    `.locks/`, which `scan_cache_dir` skips). `ref_name` must be a project ref name (see `linker_ref_kind`)."""
+    return locks_dir(cache) / LINKER_REFS / "projects" / f"{ref_name.partition('/')[2]}.json"
+
+
+def project_ref_path_name(ref_path: str) -> str | None:
+    """The ref name (`linker/<name>`) of a path `<cache>/<repo folder>/refs/linker/<name>`, else None."""
+    parts = ref_path.rsplit("/", 3)
+    if len(parts) != 4 or parts[1] != REFS or parts[2] != LINKER_REFS:
+        return None
+    return f"{LINKER_REFS}/{parts[3]}"
 
 
 def check_repo_id(repo_id: str) -> str | None:
@@ -372,6 +407,11 @@ def migrate_journal_dir(cache: Path) -> Path:
 def migrate_record_path(cache: Path) -> Path:
     """What `linker migrate` finished, per source folder (so a rerun on a moved source says so)."""
     return locks_dir(cache) / "linker-migrated.json"
+
+
+def gc_lock_path(cache: Path) -> Path:
+    """The lock `linker gc` holds on a global cache while it removes refs: `<cache>/.locks/linker/gc.lock`."""
+    return locks_dir(cache) / LINKER_REFS / "gc.lock"
 
 
 def migrate_lock_path(cache: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Collection
+from pathlib import Path
 
 from ..lockfile import Entry
 
@@ -11,9 +12,9 @@ from ..lockfile import Entry
 MAX_INCLUDES = 20
 
 
-def fetch_command(entry: Entry, files: Collection[str] = ()) -> str:
+def fetch_command(entry: Entry, files: Collection[str] = (), *, cache_dir: Path | None = None) -> str:
     """The `hf download` that puts the pinned revision of `entry` (only `files`, when 1 to 20 are named) into the
-    global cache, each argument quoted for a POSIX shell."""
+    global cache (`cache_dir`, when given: the one linker actually used), each argument quoted for a POSIX shell."""
     parts = ["hf", "download", entry.id, "--revision", entry.revision]
     if entry.type != "model":
         parts += ["--repo-type", entry.type]
@@ -24,4 +25,6 @@ def fetch_command(entry: Entry, files: Collection[str] = ()) -> str:
     if 0 < len(files) <= MAX_INCLUDES:
         for p in sorted(files):
             parts += ["--include", p]
+    if cache_dir is not None:
+        parts += ["--cache-dir", str(cache_dir)]
     return " ".join(shlex.quote(p) for p in parts)

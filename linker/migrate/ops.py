@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..hfcache import REFS, SHA40, CacheRepo, read_ref, snapshot_link_target
+from ..hfcache import REFS, SHA40, CacheRepo, migrate_guard_ref, read_ref, snapshot_link_target
 from .plandata import COPY, HARDLINK, MOVE, OP_DEDUPE, BlobOp, GuardOp, Item, LinkOp, RefOp
 from .remote import Remote
 from .units import SourceFile
@@ -125,7 +125,7 @@ def add_guard(repo: CacheRepo, revision: str, item: Item) -> None:
 
 def guard_ref_name(revision: str) -> str:
     """The ref that keeps a migrated revision from `hf cache prune` (also a local revision's only ref)."""
-    return f"linker/migrated-{revision[:12]}"
+    return migrate_guard_ref(revision)
 
 
 def lock_entry(

@@ -92,7 +92,9 @@ def render_sync(
         app.log(w)
     if applied:
         links = sum(1 for a in plan.actions if a.kind == LINK)
-        app.out(f"Synced {len(linked)} repo(s) ({links} link(s), {total}) in {elapsed:.2f}s")
+        done = [e for e in linked if e.state != "missing"]  # a pin absent from the global cache got no link
+        count = f"{len(done)} of {len(linked)}" if len(done) != len(linked) else str(len(linked))
+        app.out(f"Synced {count} repo(s) ({links} link(s), {total}) in {elapsed:.2f}s")
     if plan.problems:
         app.log(f"{len(plan.problems)} problem(s): the view is not complete")
 

@@ -349,4 +349,6 @@ def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
         return mode, FAILED, err.render().replace("\n", " ")
     plan = result.plan
     notes = ([notice] if notice else []) + result.warnings + [p.describe().replace("\n", " ") for p in plan.problems]
+    if not plan.actions and not plan.problems:  # say only what was done: here, nothing
+        return mode, SKIPPED, "; ".join([*notes, "the view already matched the lock; nothing was written"])
     return mode, (FAILED if plan.problems else DONE), "; ".join(notes)

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import LinkerError
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_bytes, prune_empty_dirs
 from ..hfcache import REFS, ensure_cachedir_tag, repo_folder_name, write_ref
+from ..projects import record_owner
 from ..viewguard import refuse_self_link
 from .manifest import Manifest, RepoRecord, save_manifest
 from .plan import BLOB, GLOBAL_REF, LINK, MOVE_ASIDE, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, EntryPlan, SyncPlan
@@ -76,6 +77,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
     else:
         for actions in by_repo.values():
             run_repo(actions)
+    _record_owner(planned, warnings)  # failing that, the ref still protects the pin: gc keeps an unknown ref
     for a in plan.ordered():
         if a.kind == GLOBAL_REF:
             try:
@@ -106,6 +108,22 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
             final.repos[folder] = RepoRecord(id=rec.id, type=rec.type, revision=rec.revision, ref=rec.ref)
     save_manifest(final)
     return warnings
+
+
+def _record_owner(planned: SyncPlan, warnings: list[str]) -> None:
+    """Record which lockfile owns the project's refs (projects.py), before the first one is written, whenever
+    this run planned an entry that has one."""
+    owner, cache = planned.owner, planned.global_cache
+    if owner is None or cache is None:
+        return
+    if not any(a.kind == GLOBAL_REF for a in planned.plan.actions) and not any(
+        ep.want is not None and ep.record.global_ref for ep in planned.entry_plans
+    ):
+        return
+    try:
+        record_owner(cache, owner)
+    except OSError as exc:
+        warnings.append(f"warning: could not record the owner of {owner.ref} in {cache} ({exc.strerror})")
 
 
 class _DirMaker:

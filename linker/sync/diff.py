@@ -20,7 +20,9 @@ from ..hfcache import (
     QUARANTINE_SUFFIX,
     CacheRepo,
     blob_rel,
+    project_record_path,
     project_ref_name,
+    project_ref_path_name,
     read_ref,
     read_small,
     ref_rel,
@@ -32,6 +34,7 @@ from ..hfcache import (
 from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
 from ..problems import CONFLICT, MISMATCH, MISSING, Problem
+from ..projects import owner_of
 from .desired import Want, resolve_entry
 from .manifest import Manifest, RepoRecord, entry_spec
 from .plan import (
@@ -115,12 +118,17 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
     ref_name = project_ref_name(view)
     entry_plans: list[EntryPlan] = []
     wanted: set[str] = set()
+    owner = owner_of(lock.path, view, ref_name)
+    recorded = _owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
     for entry in lock.entries:
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
         old = manifest.repos.get(folder)
         spec = entry_spec(entry, opts.link_mode, opts.global_cache)
-        proof = _fast_in_sync(old, spec, view / folder, manifest.stamp_ns) if old is not None else None
+        gref = f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
+        proof = (
+            _fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref) if old is not None and recorded else None
+        )
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
             entry_plans.append(EntryPlan(entry, old, None, refresh=proof == "files"))
@@ -128,11 +136,23 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
         entry_plans.append(_plan_entry(plan, entry, view, old, spec, ref_name, opts))
     for folder, old in sorted(manifest.repos.items()):
         if folder not in wanted:
-            _merge(plan, _plan_stale_repo(view / folder, old, opts))
+            _merge(plan, _plan_stale_repo(view / folder, old, opts, ref_name))
             plan.entries.append(
                 EntryReport(repo_label(old.id, old.type), old.type, old.revision, old.ref, "not-in-lock")
             )
-    return SyncPlan(plan, entry_plans, manifest, opts.link_mode)
+    return SyncPlan(plan, entry_plans, manifest, opts.link_mode, opts.global_cache, owner)
+
+
+def _owner_recorded(global_cache: Path, ref_name: str) -> bool:
+    """Whether the project's owner record exists in the global cache (or cannot be written there anyway)."""
+    record = project_record_path(global_cache, ref_name)
+    return os.path.exists(record) or not writable_dir(record.parent)
+
+
+def own_ref(path: str | None, ref_name: str) -> bool:
+    """Whether a recorded global ref is provably this project's: it has the project's current ref name (a
+    copy's or a rename's manifest names the former path's ref: that one is left to `linker gc`)."""
+    return path is not None and project_ref_path_name(path) == ref_name
 
 
 def _merge(plan: Plan, step: Step) -> None:
@@ -151,14 +171,22 @@ def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want 
     return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size)
 
 
-def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) -> str | None:
+def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gref: str | None = None) -> str | None:
     """Prove an entry in sync without reading the global cache: "dirs" when every recorded directory still has
     its mtime (a few stats per repo), else "files" when every link still resolves to the recorded inode (one
-    stat per file), else None. Stamps not older than the manifest are racy and not trusted (as in git)."""
+    stat per file), else None. Stamps not older than the manifest are racy and not trusted (as in git).
+    The project's own ref `gref` (default: the recorded one) must exist (one stat): a moved or copied view's
+    record names another project's."""
     if not rec.in_sync or not rec.proven or rec.spec != spec:
         return None
     repo = str(repo_path)
     if read_small(f"{repo}/{ref_rel(rec.ref)}") != rec.revision:
+        return None
+    gref = rec.global_ref if gref is None else gref
+    if rec.global_ref is None:  # skipped last time (a read-only global cache): planned again once writable
+        if gref and writable_dir(Path(gref).parent):
+            return None
+    elif rec.global_ref != gref or not os.path.isfile(gref):
         return None
     stat_ = os.stat
     if rec.dirs and stamp_ns:  # the global ref's folder is among the dirs: its ref was neither removed nor replaced
@@ -225,7 +253,7 @@ def _plan_missing(entry: Entry, want: Want, opts: SyncOptions, folder: str, hint
         return step
     shown = "" if whole else ", ".join(fetchable[:3]) + ("…" if len(fetchable) > 3 else "")
     detail = f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}"
-    step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry)))
+    step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry, cache_dir=opts.global_cache)))
     return step
 
 
@@ -293,8 +321,9 @@ def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: st
                 f"warning: global cache {ctx.opts.global_cache} is read-only; skipped the project ref for {label} "
                 "(`hf cache prune` there may delete this pin)"
             )
-    if old and old.global_ref and old.global_ref != ctx.rec.global_ref and read_ref(Path(old.global_ref)) is not None:
-        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="pin moved"))
+    stale = old.global_ref if old else None
+    if stale and stale != ctx.rec.global_ref and own_ref(stale, ref_name) and read_ref(Path(stale)) is not None:
+        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, stale, reason="pin moved"))
     return step
 
 
@@ -335,15 +364,21 @@ def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) 
     return "stale" if actions else "linked"
 
 
-def _plan_stale_repo(repo_path: Path, old: RepoRecord, opts: SyncOptions) -> Step:
-    """A view repo the lock no longer lists: remove what linker made; what it did not is left (or moved aside)."""
+def _plan_stale_repo(repo_path: Path, old: RepoRecord, opts: SyncOptions, ref_name: str) -> Step:
+    """A view repo the lock no longer lists: remove what linker made; what it did not is left (or moved aside).
+    Its global ref goes only when it is provably this project's (its current ref name) and still holds the
+    revision this view pinned."""
     step = Step()
     label, folder = repo_label(old.id, old.type), repo_path.name
     present = [rel for rel in old.paths if os.path.lexists(repo_path / rel)]
     for rel in sorted(present, key=lambda r: (-r.count("/"), r)):
         step.actions.append(Action(REMOVE, label, folder, rel, reason="no longer in the lock"))
-    if old.global_ref and read_ref(Path(old.global_ref)) == old.revision:
-        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="no longer in the lock"))
+    grefs = {f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"}
+    if old.global_ref and own_ref(old.global_ref, ref_name):
+        grefs.add(old.global_ref)
+    for gref in sorted(grefs):
+        if old.revision and read_ref(Path(gref)) == old.revision:
+            step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, gref, reason="no longer in the lock"))
     foreign = foreign_files(repo_path, set(old.paths))
     if foreign and opts.force:  # moved aside, never deleted
         taken: set[str] = set()

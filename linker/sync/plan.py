@@ -8,10 +8,12 @@ be re-applied after a crash. What a plan cannot fix by itself is a `problems.Pro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from ..lockfile import Entry
 from ..problems import Problem
+from ..projects import Owner
 from .desired import Want
 from .manifest import Manifest, RepoRecord
 
@@ -118,3 +120,5 @@ class SyncPlan:
     entry_plans: list[EntryPlan]
     manifest: Manifest
     link_mode: str
+    global_cache: Path | None = None
+    owner: Owner | None = None  # recorded in the global cache before the project's refs are written

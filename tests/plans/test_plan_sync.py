@@ -43,7 +43,8 @@ def test_an_absent_revision_offline_is_a_missing_problem_with_a_quoted_fetch_com
     planned = compute_plan(lock, setup.global_cache, offline=True)
     assert planned.plan.actions == []
     assert [(p.kind, p.path) for p in planned.plan.problems] == [(MISSING, "")]
-    assert planned.plan.problems[0].fix == f"hf download org/absent --revision {'f' * 40} --include '*.json'"
+    fix = f"hf download org/absent --revision {'f' * 40} --include '*.json' --cache-dir {setup.global_cache}"
+    assert planned.plan.problems[0].fix == fix  # the cache sync actually used
     want = planned.entry_plans[0].want
     assert want is not None and want.missing["*"].kind == NO_REVISION
 
@@ -119,3 +120,24 @@ def test_the_exit_code_is_decided_by_the_result() -> None:
     assert SyncResult(change).exit_code() == 0 and SyncResult(change).exit_code(check=True) == 1
     assert SyncResult(problem).exit_code() == 1
     assert SyncResult(change, hub_error="gated").exit_code() == 3
+
+
+def test_a_manifest_naming_another_projects_ref_plans_its_own_and_never_removes_the_other(setup: Setup) -> None:
+    """What a copied or moved view's manifest looks like: its records name the former path's ref."""
+    from linker.hfcache import CacheRepo
+    from linker.sync.plan import REMOVE_GLOBAL_REF
+
+    info = setup.repo()
+    lock = setup.lock(entry(info))
+    sync(lock, setup.global_cache)
+    manifest = load_manifest(lock.view)
+    (rec,) = manifest.repos.values()
+    other = str(CacheRepo(setup.global_cache, REPO).ref("linker/elsewhere-0123456789"))
+    os.rename(str(rec.global_ref), other)  # the ref now belongs to "another project", and the record names it
+    rec.global_ref = other
+    planned = compute_plan(lock, setup.global_cache, offline=True, manifest=manifest)
+    kinds = [a.kind for a in planned.plan.actions]
+    assert kinds == [GLOBAL_REF] and planned.entry_plans[0].want is not None  # the fast path did not hide it
+    setup.lock()  # the entry leaves the lock: still only the project's own ref may go
+    planned = compute_plan(setup.lock(), setup.global_cache, offline=True, manifest=manifest)
+    assert all(a.path != other for a in planned.plan.actions if a.kind == REMOVE_GLOBAL_REF)
