@@ -49,9 +49,11 @@ def command(
         old = lock.find(repo_id, repo_type)
         if old is not None:
             n = lock.entries.index(old) + 1
+            pin = old.revision[:12] if old.resolved else f"not locked yet, {old.wants}"
+            hint = "moves its pin" if old.resolved else "pins it"
             raise ConfigError(
-                f"{old.label} is already in {lock_path} (entry {n}: {old.revision[:12]}, ref {old.ref})",
-                hint=f"`linker lock --upgrade {old.id}` moves its pin; `linker remove {old.id}` drops it",
+                f"{old.label} is already in {lock_path} (entry {n}: {pin}, ref {old.ref})",
+                hint=f"`linker lock --upgrade {old.id}` {hint}; `linker remove {old.id}` drops it",
             )
 
     label = repo_label(repo_id, repo_type)
