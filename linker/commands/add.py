@@ -9,6 +9,7 @@ from ..errors import EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
 from ..lockfile import load_lockfile, repo_label
 from ..render.lock import render_added
+from ._gitignore import ignore_new_view
 
 
 @click.command()
@@ -82,6 +83,7 @@ def command(
     }
     created = create_lockfile(lock_path)  # under the lockfile lock: a concurrent `add` may have made it
     upsert_entry(lock_path, entry)
+    ignored = ignore_new_view(app, lock_path) if created else None
 
     size = sum(f.size for f in files.values())
     if warning:
@@ -99,6 +101,7 @@ def command(
                 "size": size,
                 "gated": state.gated,
                 "warning": warning,
+                "gitignore": ignored.to_json() if ignored else None,
             }
         )
     else:
