@@ -55,7 +55,9 @@ def test_lock_pins_hand_written_intent_and_keeps_comments(project, hub_store, hu
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("verb", [("sync",), ("verify",), ("status",), ("env",), ("repair",), ("sync", "--check")])
+@pytest.mark.parametrize(
+    "verb", [("sync",), ("verify",), ("status",), ("env",), ("repair",), ("sync", "--check"), ("run", "--", "true")]
+)
 def test_commands_refuse_unlocked_entries_with_the_hint(project, verb):
     project.lock_path.write_text(HAND_WRITTEN)
     r = project.linker(*verb)
@@ -84,3 +86,13 @@ def test_lock_check_fails_while_an_unselected_entry_is_unlocked(project, hub_sto
     assert project.linker("lock", "acme/a", env=hub_env).returncode == 0
     r = project.linker("lock", "--check", "acme/a", env=hub_env)
     assert r.returncode == 1 and "acme/b: not locked" in r.stdout, r.stdout + r.stderr
+
+
+def test_the_python_api_refuses_unlocked_entries_too(project):
+    import linker
+    from linker.lockfile import UnresolvedError
+
+    project.lock_path.write_text(HAND_WRITTEN)
+    with pytest.raises(UnresolvedError) as info:
+        linker.path("acme/a", project=project.root)
+    assert "run `linker lock`" in info.value.render() and info.value.exit_code == 2
