@@ -25,7 +25,9 @@ class IgnoreResult:
     def describe(self) -> str:
         if not self.added:
             return f"{self.path} already ignores {self.line}"
-        return f"{'created' if self.created else 'added'} {self.line} to {self.path} (the view is not checked in)"
+        if self.created:
+            return f"created {self.path} with {self.line} (the view is not checked in)"
+        return f"added {self.line} to {self.path} (the view is not checked in)"
 
     def to_json(self) -> dict[str, object]:
         return {"path": str(self.path), "line": self.line, "added": self.added, "created": self.created}
