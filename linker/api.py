@@ -74,6 +74,12 @@ def activate(project: Project = None) -> Path:
 
 
 def _lockfile(project: Project) -> Lockfile:
+    from .lockfile import require_resolved
+
+    return require_resolved(_find_lockfile(project))
+
+
+def _find_lockfile(project: Project) -> Lockfile:
     from .lockfile import LOCKFILE_NAME, find_lockfile, load_lockfile
 
     if project is None:

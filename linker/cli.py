@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -18,6 +18,60 @@ from .context import App
 from .errors import EXIT_FAILED, EXIT_USAGE, LinkerError
 
 _COMMANDS_DIR = Path(__file__).parent / "commands"
+
+
+#: The global options: accepted before the verb (`linker -q sync`) and after it (`linker sync -q`), by every command.
+GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        ("-c", "--config", "config"),
+        {
+            "type": click.Path(dir_okay=False),
+            "envvar": "LINKER_CONFIG",
+            "help": "The lockfile (default: project_cache.yaml here or in a parent folder).",
+        },
+    ),
+    (
+        ("--cache-dir", "cache_dir"),
+        {
+            "type": click.Path(file_okay=False),
+            "help": "The global HF cache (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub).",
+        },
+    ),
+    (
+        ("--allow-outside-project", "allow_outside"),
+        {
+            "is_flag": True,
+            "envvar": "LINKER_ALLOW_OUTSIDE",
+            "help": "Let the lockfile's cache_dir lie outside the project folder (also: LINKER_ALLOW_OUTSIDE=1).",
+        },
+    ),
+    (("-v", "--verbose", "verbose"), {"count": True, "help": "More detail; tracebacks on errors."}),
+    (("-q", "--quiet", "quiet"), {"is_flag": True, "help": "Only errors."}),
+)
+
+
+def _global_option_after_verb(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A global option given after the verb: set on the App like the group does (only when given)."""
+    if value is None or value is False or value == 0:
+        return value
+    app = ctx.ensure_object(App)
+    if param.name == "verbose":
+        app.verbose += value
+    else:
+        setattr(app, str(param.name), value)
+    return value
+
+
+def _add_global_options(command: click.Command) -> click.Command:
+    """Give a command the global options (once): the same table as the group, without env vars (the group
+    already read them), setting the App in a callback rather than passing arguments to the command."""
+    if getattr(command, "_linker_globals", False):
+        return command
+    for decls, kwargs in GLOBAL_OPTIONS:
+        extra = {k: v for k, v in kwargs.items() if k != "envvar"}
+        command.params.append(click.Option(decls, expose_value=False, callback=_global_option_after_verb, **extra))
+    command._linker_globals = True  # type: ignore[attr-defined]
+    return command
 
 
 class LazyGroup(click.Group):
@@ -32,31 +86,17 @@ class LazyGroup(click.Group):
         if not (_COMMANDS_DIR / f"{module_name}.py").is_file():
             return None
         module = importlib.import_module(f"linker.commands.{module_name}")
-        return module.command
+        return _add_global_options(module.command)
+
+
+def _group_options(f: Any) -> Any:
+    for decls, kwargs in reversed(GLOBAL_OPTIONS):
+        f = click.option(*decls, **kwargs)(f)
+    return f
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-c",
-    "--config",
-    type=click.Path(dir_okay=False),
-    envvar="LINKER_CONFIG",
-    help="The lockfile (default: project_cache.yaml here or in a parent folder).",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    help="The global HF cache (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub).",
-)
-@click.option(
-    "--allow-outside-project",
-    "allow_outside",
-    is_flag=True,
-    envvar="LINKER_ALLOW_OUTSIDE",
-    help="Let the lockfile's cache_dir lie outside the project folder (also: LINKER_ALLOW_OUTSIDE=1).",
-)
-@click.option("-v", "--verbose", count=True, help="More detail; tracebacks on errors.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@_group_options
 @click.version_option(__version__, prog_name="linker")
 @click.pass_context
 def cli(

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .hfcache import global_cache_dir
-from .lockfile import Lockfile, find_lockfile, load_lockfile
+from .lockfile import Lockfile, find_lockfile, load_lockfile, require_resolved
 
 #: The version of every `--json` document (its first key); raised when a key changes meaning or goes away.
 JSON_VERSION = 1
@@ -31,10 +31,12 @@ class App:
     allow_outside: bool = False  # --allow-outside-project / LINKER_ALLOW_OUTSIDE=1: cache_dir may leave the project
     _lock: Lockfile | None = field(default=None, repr=False)
 
-    def lockfile(self) -> Lockfile:
+    def lockfile(self, *, unresolved_ok: bool = False) -> Lockfile:
+        """The lockfile. Unless `unresolved_ok` (add, remove, lock), an entry not locked to a commit yet is an
+        error (exit 2, hint `run linker lock`): this is the one place every command's pins come through."""
         if self._lock is None:
             self._lock = load_lockfile(find_lockfile(self.config))
-        return self._lock
+        return self._lock if unresolved_ok else require_resolved(self._lock)
 
     def global_cache(self) -> Path:
         return global_cache_dir(self.cache_dir)[0]

@@ -68,13 +68,19 @@ def repo_label(repo_id: str, repo_type: str) -> str:
 @dataclass(frozen=True)
 class Entry:
     id: str
-    revision: str
+    revision: str  # the pinned 40-hex commit ("" while the entry is not resolved)
     type: str = "model"
     ref: str = "main"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     files: dict[str, LockedFile] | None = None
     local: bool = False
+    wants: str | None = None  # hand-written intent `linker lock` has not resolved yet: the branch or tag to pin
+
+    @property
+    def resolved(self) -> bool:
+        """Pinned to a commit (not a hand-written `id`-only entry or `revision: <branch or tag>`)."""
+        return self.wants is None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -120,6 +126,29 @@ class Lockfile:
                 raise ConfigError(f"{wanted} is not in {self.path}", hint=hint)
             out.extend(e for e in found if e not in out)
         return out
+
+    @property
+    def unresolved(self) -> list[Entry]:
+        return [e for e in self.entries if not e.resolved]
+
+
+class UnresolvedError(ConfigError):
+    """The lockfile holds hand-written intent (no commit yet) and the command needs pins (exit 2)."""
+
+
+def require_resolved(lock: Lockfile) -> Lockfile:
+    """The lockfile, if every entry is pinned to a commit; else `UnresolvedError` with the hint `run linker lock`.
+    Every command that reads pins goes through this (add, remove and lock do not)."""
+    todo = lock.unresolved
+    if todo:
+        names = ", ".join(f"{e.label} ({e.wants})" for e in todo[:3]) + (", ..." if len(todo) > 3 else "")
+        config = "" if lock.path.name == LOCKFILE_NAME else f" -c {lock.path}"
+        raise UnresolvedError(
+            f"{lock.path}: {len(todo)} entr{'y is' if len(todo) == 1 else 'ies are'} not locked to a commit yet: "
+            f"{names}",
+            hint=f"run `linker lock{config}`",
+        )
+    return lock
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -227,7 +256,7 @@ def _build(data: Any, path: Path) -> Lockfile:
 def _entry(raw: Any, i: int) -> Entry:
     at = ("models", i)
     if not isinstance(raw, dict):
-        raise _Invalid(at, "each entry must be a mapping with `id` and `revision`")
+        raise _Invalid(at, "each entry must be a mapping with an `id` (and a `revision` once locked)")
     for key in raw:
         if key not in _ENTRY_KEYS:
             raise _Invalid(
@@ -243,37 +272,46 @@ def _entry(raw: Any, i: int) -> Entry:
     repo_type = raw.get("type", "model")
     if repo_type not in REPO_TYPES:
         raise _Invalid((*at, "type"), f"`type` must be one of {', '.join(REPO_TYPES)}, not {repo_type!r}")
-    revision = raw.get("revision")
-    if revision is None:
-        raise _Invalid(at, f"{repo_id}: entry has no `revision`; pin a commit (`linker lock` resolves branches)")
-    revision = _revision(revision, (*at, "revision"))
     ref = raw.get("ref", "main")
     if not isinstance(ref, str) or not ref or not is_safe_repo_path(ref) or SHA40.fullmatch(ref):
         raise _Invalid((*at, "ref"), "`ref` must be a branch or tag name such as main or v1.0")
+    revision, wants = _revision(raw.get("revision"), (*at, "revision"), ref)
+    if wants is not None and "ref" not in raw:
+        ref = wants  # `revision: v1.0` alone: the view names the pin v1.0, and `lock --upgrade` follows v1.0
+    elif wants is not None and wants != ref:
+        raise _Invalid((*at, "revision"), f"`revision: {wants}` and `ref: {ref}` disagree: keep one of them")
     include = _globs(raw.get("include"), (*at, "include"))
     exclude = _globs(raw.get("exclude"), (*at, "exclude"))
     files = _files(raw["files"], (*at, "files")) if raw.get("files") is not None else None
     local = raw.get("local", False)
     if not isinstance(local, bool):
         raise _Invalid((*at, "local"), "`local` must be true or false")
-    return Entry(repo_id, revision, repo_type, ref, include, exclude, files, local)
+    if local and wants is not None:
+        raise _Invalid(at, f"{repo_id}: a `local: true` entry (from `linker migrate`) needs its `revision` commit")
+    return Entry(repo_id, revision, repo_type, ref, include, exclude, files, local, wants)
 
 
-def _revision(value: Any, where: tuple[Any, ...]) -> str:
+def _revision(value: Any, where: tuple[Any, ...], ref: str) -> tuple[str, str | None]:
+    """(commit, None) for a pin; ("", branch-or-tag) for intent `linker lock` resolves: no `revision` (then the
+    entry's `ref`), or `revision: <branch or tag>`."""
+    if value is None:
+        return "", ref
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # an all-digit short sha parses as a number
-    if not isinstance(value, str):
-        raise _Invalid(where, "`revision` must be a 40-character commit sha")
+    if not isinstance(value, str) or not value:
+        raise _Invalid(where, "`revision` must be a 40-character commit sha, or a branch or tag for `linker lock`")
     if SHA40.fullmatch(value):
-        return value
+        return value, None
     if _HEXISH.fullmatch(value):
         if len(value) == 40:
             return _bad(where, f"revision {value!r} is uppercase: pin the full 40-character commit in lowercase")
         return _bad(where, f"revision {value!r} is a short sha: pin the full 40-character commit")
-    return _bad(where, f"revision {value!r} is not a commit: pin a commit; `linker lock` resolves branches")
+    if not is_safe_repo_path(value):
+        return _bad(where, f"revision {value!r} is neither a commit nor a branch or tag name")
+    return "", value
 
 
-def _bad(where: tuple[Any, ...], message: str) -> str:
+def _bad(where: tuple[Any, ...], message: str) -> tuple[str, str | None]:
     raise _Invalid(where, message)
 
 

@@ -35,9 +35,16 @@ class LockChange:
     def files_changed(self) -> bool:
         return self.files_were_missing or bool(self.added or self.removed or self.changed)
 
+    @property
+    def resolves(self) -> bool:
+        """The entry was hand-written intent (no commit yet): this change pins it."""
+        return not self.old_revision
+
     def describe(self) -> str:
         parts = []
-        if self.moved:
+        if self.resolves:
+            parts.append(f"locked {self.ref} at {self.new_revision[:7]}")
+        elif self.moved:
             parts.append(f"{self.old_revision[:7]} -> {self.new_revision[:7]} ({self.ref})")
         if self.files_were_missing:
             parts.append(f"files written ({len(self.files)})")
@@ -49,6 +56,7 @@ class LockChange:
         d = asdict(self)
         d["files"] = len(self.files)
         d["moved"] = self.moved
+        d["resolved"] = self.resolves
         return d
 
 
@@ -59,6 +67,12 @@ class LockPlan:
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # label -> why
     errors: dict[str, LinkerError] = field(default_factory=dict)  # label -> what went wrong
+    unresolved: list[str] = field(default_factory=list)  # entries not locked yet and not selected by ID...
+
+    @property
+    def out_of_date(self) -> bool:
+        """`lock --check` fails: something would change, or some entry is still not locked to a commit."""
+        return bool(self.changes or self.unresolved)
 
     @property
     def error_exit_code(self) -> int:
@@ -76,6 +90,7 @@ class LockPlan:
             "unchanged": self.unchanged,
             "skipped": self.skipped,
             "errors": {label: e.message for label, e in self.errors.items()},
+            "unresolved": self.unresolved,
         }
 
 
@@ -86,6 +101,9 @@ def plan_lock(lock: Lockfile, *, upgrade: bool = False, ids: tuple[str, ...] = (
 
     plan = LockPlan(upgrade=upgrade)
     entries = lock.select(ids, hint="`linker add ID` adds it")
+    for e in lock.unresolved:
+        if e not in entries:
+            plan.unresolved.append(e.label)
     todo = []
     for e in entries:
         if e.local:
@@ -96,7 +114,9 @@ def plan_lock(lock: Lockfile, *, upgrade: bool = False, ids: tuple[str, ...] = (
     def one(entry: Entry) -> LockChange | LinkerError | None:
         try:
             revision = entry.revision
-            if upgrade:
+            if entry.wants is not None:  # hand-written intent: always resolved, as `uv lock` does
+                revision = hub.resolve_revision(entry.id, entry.wants, entry.type)
+            elif upgrade:
                 revision = hub.resolve_revision(entry.id, entry.ref, entry.type)
             files = hub.list_files(entry.id, revision, entry.type, entry.include, entry.exclude)
         except LinkerError as exc:
@@ -130,8 +150,12 @@ def apply_lock_plan(lock_path: Path, plan: LockPlan) -> None:
     from .lockedit import upsert_entries
 
     if plan.changes:
-        upsert_entries(
-            lock_path,
-            [{"id": c.id, "type": c.type, "revision": c.new_revision, "files": c.files} for c in plan.changes],
-            only_existing=True,  # an entry removed meanwhile stays removed
-        )
+        upsert_entries(lock_path, [_upsert(c) for c in plan.changes], only_existing=True)  # removed stays removed
+
+
+def _upsert(c: LockChange) -> dict[str, Any]:
+    """The keys `lock` writes: the commit and the files; a resolved `revision: v1.0` also becomes `ref: v1.0`."""
+    out: dict[str, Any] = {"id": c.id, "type": c.type, "revision": c.new_revision, "files": c.files}
+    if c.resolves and c.ref != "main":
+        out["ref"] = c.ref
+    return out

@@ -74,7 +74,9 @@ models:
         ),
         ("version: 1\nmodels:\n  - id: org/a\n    revision: c9745ed\n", "4:15", "pin the full 40-character commit"),
         ("version: 1\nmodels:\n  - id: org/a\n    revision: 1234567\n", "4:15", "short sha"),
-        ("version: 1\nmodels:\n  - id: org/a\n    revision: main\n", "4:15", "pin a commit; `linker lock` resolves"),
+        ("version: 1\nmodels:\n  - id: org/a\n    revision: main\n    ref: v1\n", "4:15", "`ref: v1` disagree"),
+        ("version: 1\nmodels:\n  - id: org/a\n    local: true\n", "3:5", "needs its `revision` commit"),
+        ("version: 1\nmodels:\n  - id: org/a\n    revision: ../x\n", "4:15", "neither a commit nor a branch"),
         (
             f"version: 1\nmodels:\n  - id: org/a\n    revision: {SHA}\n  - id: org/a\n    revision: {SHA}\n",
             "5:9",
@@ -108,12 +110,12 @@ def test_validation_errors_name_line_and_column(body: str, where: str, needle: s
 
 
 def test_cli_renders_lockfile_error_as_one_line_exit_2(project) -> None:
-    project.lock_path.write_text("version: 1\nmodels:\n  - id: org/a\n    revision: main\n")
+    project.lock_path.write_text("version: 1\nmodels:\n  - id: org/a\n    revision: c9745ed\n")
     r = project.linker("sync")
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
-    assert re.match(r"error: .*project_cache\.yaml:4:15: revision 'main' is not a commit", lines[0])
+    assert re.match(r"error: .*project_cache\.yaml:4:15: revision 'c9745ed' is a short sha", lines[0])
 
 
 @pytest.mark.parametrize(

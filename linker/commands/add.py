@@ -9,6 +9,7 @@ from ..errors import EXIT_OK, ConfigError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
 from ..lockfile import load_lockfile, repo_label
 from ..render.lock import render_added
+from ._gitignore import ignore_new_view
 
 
 @click.command()
@@ -49,9 +50,11 @@ def command(
         old = lock.find(repo_id, repo_type)
         if old is not None:
             n = lock.entries.index(old) + 1
+            pin = old.revision[:12] if old.resolved else f"not locked yet, {old.wants}"
+            hint = "moves its pin" if old.resolved else "pins it"
             raise ConfigError(
-                f"{old.label} is already in {lock_path} (entry {n}: {old.revision[:12]}, ref {old.ref})",
-                hint=f"`linker lock --upgrade {old.id}` moves its pin; `linker remove {old.id}` drops it",
+                f"{old.label} is already in {lock_path} (entry {n}: {pin}, ref {old.ref})",
+                hint=f"`linker lock --upgrade {old.id}` {hint}; `linker remove {old.id}` drops it",
             )
 
     label = repo_label(repo_id, repo_type)
@@ -80,6 +83,7 @@ def command(
     }
     created = create_lockfile(lock_path)  # under the lockfile lock: a concurrent `add` may have made it
     upsert_entry(lock_path, entry)
+    ignored = ignore_new_view(app, lock_path) if created else None
 
     size = sum(f.size for f in files.values())
     if warning:
@@ -97,6 +101,7 @@ def command(
                 "size": size,
                 "gated": state.gated,
                 "warning": warning,
+                "gitignore": ignored.to_json() if ignored else None,
             }
         )
     else:

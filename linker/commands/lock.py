@@ -22,15 +22,19 @@ def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: in
     """Resolve the lock on the Hub: each entry's `files` (repo path -> size and blob hash, sha256 for LFS/Xet,
     git sha1 otherwise, honouring include/exclude) and, with --upgrade, its pin.
 
-    ID... limits the run to those entries. `lock --check` fails on a missing or stale `files` map;
-    `lock --upgrade --check` also fails when a newer commit exists.
+    An entry written by hand as just `id` (optional `ref`), or with `revision: <branch or tag>`, is resolved to
+    its commit, and its `ref` and `files` are written (comments and order are kept); every other command refuses
+    such an entry until then.
+
+    ID... limits the run to those entries. `lock --check` fails on a missing or stale `files` map and on an entry
+    not locked yet; `lock --upgrade --check` also fails when a newer commit exists.
 
     Exit codes: 0 done or up to date; 1 --check found changes, or a pin does not exist on the Hub;
     2 lockfile error; 3 Hub unreachable, token refused, or rate limited. On any Hub error nothing is written.
     """
     from .. import hub
 
-    lock = app.lockfile()
+    lock = app.lockfile(unresolved_ok=True)
     n = len(ids) or len(lock.entries)
     app.log(f"locking {n_entries(n)} against {hub.endpoint()}")
     plan = plan_lock(lock, upgrade=upgrade, ids=ids, jobs=jobs)
@@ -43,6 +47,6 @@ def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: in
         render_lock(app, plan, check=check, written=write, lock_path=str(lock.path))
     if plan.errors:
         return plan.error_exit_code
-    if check and plan.changes:
+    if check and plan.out_of_date:
         return EXIT_FAILED
     return EXIT_OK

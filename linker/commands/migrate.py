@@ -17,6 +17,7 @@ from ..migrate.run import Result, migrate
 from ..migrate.units import KIND_ALIASES, KINDS
 from ..render.migrate import render_migrate
 from ..render.progress import byte_progress
+from ._gitignore import ignore_new_view
 
 
 @click.command()
@@ -75,6 +76,7 @@ def command(
         revision=revision,
         lock_path=lock_path,
     )
+    lock_existed = lock_path is not None and lock_path.exists()
     start = time.perf_counter()
     result = migrate(
         [Path(s).expanduser() for s in sources],
@@ -85,9 +87,12 @@ def command(
         progress=lambda what, total: byte_progress(app, what, total),
     )
     elapsed = time.perf_counter() - start
+    ignored = None
+    if lock_path is not None and not lock_existed and lock_path.exists():
+        ignored = ignore_new_view(app, lock_path)
     problems = result.plan.problems + (result.outcome.problems if result.outcome else [])
     if app.json:
-        app.emit_json(_json(result, dry_run, elapsed))
+        app.emit_json({**_json(result, dry_run, elapsed), "gitignore": ignored.to_json() if ignored else None})
     else:
         render_migrate(app, result, dry_run, elapsed)
     return EXIT_FAILED if problems else EXIT_OK

@@ -19,7 +19,7 @@ def command(app: App, repo: str, repo_type: str | None) -> int:
     """Remove the entry for REPO (`org/name`, or `dataset:org/name`). Exit 1 if the lock has no such entry."""
     from ..lockedit import remove_entry
 
-    lock = app.lockfile()
+    lock = app.lockfile(unresolved_ok=True)
     if repo_type is None and ":" in repo and repo.split(":", 1)[0] in REPO_TYPES:
         repo_type, repo = repo.split(":", 1)
     entry = lock.find(repo, repo_type)

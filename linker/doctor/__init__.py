@@ -20,6 +20,7 @@ from .disk import free_space_checks, interrupted_migrate_checks, permission_chec
 from .environment import global_cache_check, library_cache_checks, offline_checks, token_checks
 from .project import link_checks, shadowing_checks, view_is_global_checks
 from .report import FAIL, INFO, OK, Check, DoctorReport
+from .viewcache import former_cache_checks
 
 
 def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> DoctorReport:
@@ -53,6 +54,7 @@ def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> 
     if lock is not None:
         checks.extend(view_is_global_checks(global_cache, lock))
         checks.extend(link_checks(global_cache, lock))
+        checks.extend(former_cache_checks(global_cache, lock))
         checks.extend(shadowing_checks(lock, cwd))
         checks.extend(dataset_cache_checks(lock))
     return report

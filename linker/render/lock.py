@@ -17,14 +17,16 @@ def render_lock(app: App, plan: LockPlan, *, check: bool, written: bool, lock_pa
             app.out(f"  = {label}: up to date")
     for label, why in plan.skipped.items():
         app.log(f"  - {label}: skipped, {why}")
+    for label in plan.unresolved:
+        app.out(f"  ? {label}: not locked to a commit yet (not selected)")
     for _label, err in plan.errors.items():
         app.out(f"  ! {err.message}")
     n = len(plan.changes)
     if plan.errors:
         app.log(f"{n_entries(len(plan.errors))} could not be resolved; {lock_path} was not changed")
-    elif check and n:
+    elif check and plan.out_of_date:
         again = "linker lock --upgrade" if plan.upgrade else "linker lock"
-        app.out(f"{lock_path} is out of date: {n_entries(n)} would change; run `{again}`")
+        app.out(f"{lock_path} is out of date: {n_entries(n + len(plan.unresolved))} would change; run `{again}`")
     elif written:
         app.out(f"Wrote {lock_path}: {n_entries(n)} changed, {len(plan.unchanged)} up to date")
     else:

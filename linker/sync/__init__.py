@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, check_folder, fs_boundary
 from ..filelocks import view_lock
 from ..hfcache import offline_mode
+from ..hfcache.linked import former_cache, former_cache_notice
 from ..lockfile import Lockfile
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
@@ -50,6 +51,7 @@ def compute_plan(
     force: bool = False,
     offline: bool = False,
     manifest: Manifest | None = None,
+    former_notice: bool = True,
 ) -> SyncPlan:
     """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
     computed against (read from the view unless given) and the link mode in effect."""
@@ -60,6 +62,8 @@ def compute_plan(
     planned = plan_sync(lock, manifest or load_manifest(lock.view), opts)
     if notice:
         planned.plan.notices.insert(0, notice)
+    if former_notice and (old := former_cache(lock.view, global_cache)) is not None:
+        planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
     return planned
 
 
@@ -101,10 +105,16 @@ def sync_locked(
     """Plan, fetch what is missing, re-plan, apply: the body of `sync`, for callers already holding the view lock."""
     manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
     waited = wait_for_writers(lock.entries, global_cache)  # a half-written global snapshot is finished first
-    planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest)
+    old_cache = former_cache(lock.view, global_cache)  # the view's links still point into another global cache
+    planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest,
+                           former_notice=False)  # fmt: skip
     fetched: list[str] = []
     fetch_error = None
     fetches = [a for a in planned.plan.actions if a.kind == FETCH]
+    said = False
+    if fetches and log is not None and old_cache is not None:  # said before anything is downloaded
+        log(former_cache_notice(old_cache, global_cache))
+        said = True
     if fetches:
         from ..hub.fetch import FetchError, fetch_entries  # heavy import, only when something must be downloaded
 
@@ -113,10 +123,13 @@ def sync_locked(
             fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
         except FetchError as exc:  # link everything else first; what is missing is listed with its fix
             fetched, fetch_error = exc.fetched, exc
-        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest)
+        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest,
+                               former_notice=False)  # fmt: skip
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
             planned.plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
     planned.plan.notices.extend(waited)
+    if old_cache is not None and not said:
+        planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache))
     with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
         warnings = apply_sync(planned, progress=progress)
     result = SyncResult(planned.plan, applied=True, link_mode=planned.link_mode, warnings=warnings, fetched=fetched)

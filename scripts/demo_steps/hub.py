@@ -38,6 +38,16 @@ def run(demo) -> None:  # demo: scripts/demo.py's Demo
     demo.linker("lock", "--upgrade", "--check", cwd=project, expect=1)
     demo.linker("lock", "--upgrade", cwd=project)
 
+    demo.step("5b. An entry written by hand (just the id) is pinned by linker lock; until then sync refuses")
+    store.create_repo("acme/hub-tiny")
+    tiny = store.commit("acme/hub-tiny", tiny_model_files("bert", seed=13))
+    lock = project / "project_cache.yaml"
+    lock.write_text(lock.read_text() + "  # added by hand; `linker lock` pins it\n  - id: acme/hub-tiny\n")
+    demo.linker("sync", cwd=project, env=quiet, expect=2)
+    demo.linker("lock", cwd=project)
+    if f"revision: {tiny}" not in lock.read_text() or "# added by hand" not in lock.read_text():
+        raise SystemExit("demo failed: linker lock did not pin the hand-written entry")
+
     demo.step(
         "6. linker sync downloads the missing pins with huggingface_hub, then links them; a warm sync asks nothing"
     )

@@ -1,0 +1,67 @@
+"""Which global cache a view's links point into, read from the links themselves (`blobs/<etag>` in each view repo
+folder links to `<cache>/<repo folder>/blobs/<etag>` or to `<cache>/blobs/<xx>/<hash>`, the shared store). No
+record is needed: a view copied, or synced by an older linker, still tells."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .blobs import BLOBS
+from .layout import parse_repo_folder
+
+
+def _cache_of_blob(target: Path) -> Path | None:
+    """The cache folder holding the blob at `target` (not followed), or None if it is not a cache blob path."""
+    parts = target.parts
+    if len(parts) < 4 or not (parts[-2] == BLOBS or parts[-3] == BLOBS):
+        return None
+    if parts[-2] == BLOBS and parse_repo_folder(parts[-3]) is not None:  # <cache>/<repo folder>/blobs/<etag>
+        return Path(*parts[:-3])
+    if parts[-3] == BLOBS and len(parts[-2]) == 2:  # <cache>/blobs/<xx>/<hash>: the shared store
+        return Path(*parts[:-3])
+    return None
+
+
+def linked_caches(view: Path) -> list[Path]:
+    """The caches the view's blob links point into, one look per repo folder (its first linked blob), in the
+    order met; empty for a view of copies or hardlinks, or no view."""
+    found: list[Path] = []
+    try:
+        repos = sorted(
+            e.name for e in os.scandir(view) if parse_repo_folder(e.name) and e.is_dir(follow_symlinks=False)
+        )
+    except OSError:
+        return found
+    for name in repos:
+        blobs = view / name / BLOBS
+        try:
+            with os.scandir(blobs) as it:
+                link = next((e for e in it if e.is_symlink()), None)
+            if link is None:
+                continue
+            target = Path(os.path.normpath(blobs / os.readlink(link.path)))
+        except OSError:
+            continue
+        cache = _cache_of_blob(target)
+        if cache is not None and cache not in found:
+            found.append(cache)
+    return found
+
+
+def former_cache(view: Path, current: Path) -> Path | None:
+    """A global cache, other than `current`, that the view's links still point into and that still exists (a
+    moved HF_HOME, or `--cache-dir` pointing elsewhere than last time); None otherwise."""
+    here = os.path.realpath(current)
+    for cache in linked_caches(view):
+        if os.path.realpath(cache) != here and cache.is_dir():
+            return cache
+    return None
+
+
+def former_cache_notice(old: Path, current: Path) -> str:
+    """The one line sync says about it, before it downloads anything."""
+    return (
+        f"note: the view links into another global cache, {old}, which still exists; this sync relinks it to "
+        f"{current} (downloading there what is missing); pass --cache-dir {old} to keep using the old one"
+    )
