@@ -34,6 +34,7 @@ from .env import (
 from .layout import (
     CACHEDIR_TAG,
     LOCKS,
+    MAIN,
     NO_EXIST,
     QUARANTINE_SUFFIX,
     REFS,
@@ -72,6 +73,7 @@ from .layout import (
     tree_json,
     tree_rel,
     view_lock_path,
+    view_ref_names,
     write_ref,
 )
 
@@ -81,6 +83,7 @@ __all__ = [
     "DEFAULT_LFS_PATTERNS",
     "LFS_SIZE_THRESHOLD",
     "LOCKS",
+    "MAIN",
     "NO_EXIST",
     "QUARANTINE_SUFFIX",
     "REFS",
@@ -133,5 +136,6 @@ __all__ = [
     "tree_json",
     "tree_rel",
     "view_lock_path",
+    "view_ref_names",
     "write_ref",
 ]

@@ -85,8 +85,17 @@ def matches_patterns(path: str, include: list[str] | None, exclude: list[str] | 
 SNAPSHOTS, REFS, TREES, NO_EXIST = "snapshots", "refs", "trees", ".no_exist"
 
 
+MAIN = "main"  # the ref code that passes no revision asks for
+
+
 def ref_rel(name: str) -> str:
     return f"{REFS}/{name}"
+
+
+def view_ref_names(ref: str) -> tuple[str, ...]:
+    """The refs a view writes for a pin of `ref`: always `main` (a load without `revision=` reads it), and `ref`
+    itself when it is another branch or tag."""
+    return (MAIN,) if ref in ("", MAIN) else (MAIN, ref)
 
 
 def snapshot_rel(revision: str, path_in_repo: str = "") -> str:

@@ -28,6 +28,7 @@ from ..hfcache import (
     snapshot_link_target,
     snapshot_rel,
     tree_rel,
+    view_ref_names,
 )
 from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
@@ -158,8 +159,9 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
     if not rec.in_sync or not rec.proven or rec.spec != spec:
         return None
     repo = str(repo_path)
-    if read_small(f"{repo}/{ref_rel(rec.ref)}") != rec.revision:
-        return None
+    for name in view_ref_names(rec.ref):  # refs/main too: a view written before it always pinned main re-plans
+        if read_small(f"{repo}/{ref_rel(name)}") != rec.revision:
+            return None
     stat_ = os.stat
     if rec.dirs and stamp_ns:  # the global ref's folder is among the dirs: its ref was neither removed nor replaced
         try:
@@ -254,10 +256,11 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
         tree = tree_rel(entry.revision)
         ok = same_small_file(ctx.v.path / tree, want.tree)
         out.append(Wanted(tree, ok, Action(TREE, label, folder, tree, str(want.tree)), adoptable=True))
-    if want.files:  # the view's ref holds the pin; other refs linker wrote are dropped as unneeded
-        ref = ref_rel(entry.ref)
-        ok = ctx.v.read_ref(entry.ref) == entry.revision
-        out.append(Wanted(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True))
+    if want.files:  # the view's refs hold the pin; other refs linker wrote are dropped as unneeded
+        for name in view_ref_names(entry.ref):
+            ref = ref_rel(name)
+            ok = ctx.v.read_ref(name) == entry.revision
+            out.append(Wanted(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True))
     return out
 
 
@@ -304,7 +307,8 @@ def _plan_unneeded(ctx: _Ctx, want: Want) -> Step:
     `linker repair` can relink or re-fetch it, and the next sync heals them once the data is back."""
     step = Step()
     entry, rec = ctx.entry, ctx.rec
-    keep = (snapshot_rel(entry.revision) + "/", blob_rel(""), ref_rel(entry.ref), tree_rel(entry.revision))
+    refs = tuple(ref_rel(name) for name in view_ref_names(entry.ref))
+    keep = (snapshot_rel(entry.revision) + "/", blob_rel(""), *refs, tree_rel(entry.revision))
     for rel in sorted(set(ctx.owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
         if want.missing and rel.startswith(keep):
             rec.paths[rel] = None
