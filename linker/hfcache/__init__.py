@@ -27,6 +27,7 @@ from .blobs import (
     store_payloads_for,
 )
 from .env import (
+    cache_sources,
     global_cache_dir,
     is_true,
     offline_mode,
@@ -49,6 +50,7 @@ from .layout import (
     ensure_cachedir_tag,
     incomplete_etag,
     is_safe_repo_path,
+    is_view,
     iter_files,
     link_etag,
     locks_dir,
@@ -98,6 +100,7 @@ __all__ = [
     "TreeFile",
     "blob_matches",
     "blob_rel",
+    "cache_sources",
     "check_repo_id",
     "compute_etag",
     "ensure_cachedir_tag",
@@ -108,6 +111,7 @@ __all__ = [
     "is_lfs_path",
     "is_safe_repo_path",
     "is_true",
+    "is_view",
     "iter_files",
     "lfs_patterns_from_gitattributes",
     "link_etag",

@@ -366,6 +366,11 @@ def manifest_path(view: Path) -> Path:
     return locks_dir(view) / "linker-manifest.json"
 
 
+def is_view(cache: Path) -> bool:
+    """Whether the cache dir is a linker view: it holds linker's manifest (never a global cache)."""
+    return os.path.isfile(manifest_path(cache))
+
+
 def migrate_journal_dir(cache: Path) -> Path:
     """Where `linker migrate` keeps the journal of a run in progress: `<cache>/.locks/linker-migrate/`."""
     return locks_dir(cache) / "linker-migrate"

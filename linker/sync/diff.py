@@ -133,7 +133,7 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
             plan.entries.append(
                 EntryReport(repo_label(old.id, old.type), old.type, old.revision, old.ref, "not-in-lock")
             )
-    return SyncPlan(plan, entry_plans, manifest, opts.link_mode)
+    return SyncPlan(plan, entry_plans, manifest, opts.link_mode, str(opts.global_cache), lock.link_mode)
 
 
 def _merge(plan: Plan, step: Step) -> None:

@@ -76,6 +76,9 @@ class Manifest:
     view: Path
     repos: dict[str, RepoRecord] = field(default_factory=dict)  # repo folder name -> record
     stamp_ns: int = 0  # the manifest file's own mtime: dir stamps at or after it are "racy" (as in git's index)
+    global_cache: str | None = None  # the global cache the view was last synced from (absolute)
+    link_mode: str | None = None  # the link mode it was last synced with: symlink | hardlink | copy
+    lock_link_mode: str | None = None  # the lockfile's `link_mode` then (an edit of it is an explicit change)
 
 
 def load_manifest(view: Path) -> Manifest:
@@ -87,17 +90,30 @@ def load_manifest(view: Path) -> Manifest:
         if data.get("version") != MANIFEST_VERSION:
             return Manifest(view)
         repos = {name: RepoRecord.from_json(rec) for name, rec in data.get("repos", {}).items()}
-        return Manifest(view, repos, stamp)
+        return Manifest(
+            view, repos, stamp, *(_str(data.get(k)) for k in ("global_cache", "link_mode", "lock_link_mode"))
+        )
     except (OSError, ValueError, TypeError, KeyError):
         return Manifest(view)
 
 
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def save_manifest(manifest: Manifest) -> None:
-    data = {
-        "version": MANIFEST_VERSION,
-        "repos": {name: rec.to_json() for name, rec in sorted(manifest.repos.items())},
-    }
+    data: dict[str, Any] = {"version": MANIFEST_VERSION}
+    for key in ("global_cache", "link_mode", "lock_link_mode"):
+        if getattr(manifest, key):
+            data[key] = getattr(manifest, key)
+    data["repos"] = {name: rec.to_json() for name, rec in sorted(manifest.repos.items())}
     atomic_write_text(manifest_path(manifest.view), json.dumps(data, separators=(",", ":")))
+
+
+def recorded_global_cache(view: Path) -> Path | None:
+    """The global cache the view's manifest says it was last synced from, if any."""
+    recorded = load_manifest(view).global_cache
+    return Path(recorded) if recorded and os.path.isabs(recorded) else None
 
 
 def spec_digest(*parts: Any) -> str:

@@ -118,3 +118,12 @@ class SyncPlan:
     entry_plans: list[EntryPlan]
     manifest: Manifest
     link_mode: str
+    global_cache: str | None = None  # recorded in the manifest: the global cache the view is synced from
+    lock_link_mode: str | None = None  # the lockfile's `link_mode`, recorded with the mode in effect
+
+    def records_current(self) -> bool:
+        """Whether the manifest already records this plan's global cache and link mode."""
+        m = self.manifest
+        return (m.global_cache, m.link_mode, m.lock_link_mode) == (
+            self.global_cache, self.link_mode, self.lock_link_mode
+        )  # fmt: skip
