@@ -13,7 +13,7 @@ from ..lockfile import Lockfile
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import SyncOptions, plan_sync
-from .linkmode import requested_mode, resolve_mode
+from .linkmode import mode_on_disk, requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest
 from .plan import FETCH, Plan, SyncPlan
 from .writers import wait_for_writers
@@ -54,10 +54,14 @@ def compute_plan(
     """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
     computed against (read from the view unless given) and the link mode in effect."""
     check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
-    mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
+    manifest = manifest or load_manifest(lock.view)
+    recorded = (manifest.link_mode, manifest.lock_link_mode)
+    if manifest.link_mode is None and manifest.repos:  # synced before the mode was recorded: what its blobs show
+        recorded = (mode_on_disk(lock.view), lock.link_mode)
+    mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode, recorded), lock.view, global_cache)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
-    planned = plan_sync(lock, manifest or load_manifest(lock.view), opts)
+    planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
     return planned

@@ -97,7 +97,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
                 elif ident is None and rel.startswith("blobs/"):
                     ep.record.paths[rel] = _file_ident(f"{view}/{folder}/{rel}")  # a copy's inode: it is ours
         if ep.record.in_sync and (ep.want is not None or ep.refresh):
-            ep.record.dirs = _dir_stamps(view / folder, ep)
+            ep.record.dirs = _dir_stamps(view / folder, ep, planned.link_mode)
         final.repos[folder] = ep.record
     for folder, rec in manifest.repos.items():
         if folder not in final.repos and (view / folder).exists():
@@ -120,10 +120,13 @@ class _DirMaker:
             self._made.add(d)
 
 
-def _dir_stamps(repo: Path, ep: EntryPlan) -> dict[str, int]:
-    """mtimes of the view dirs linker owns in this repo and of the global dirs its links lead to."""
+def _dir_stamps(repo: Path, ep: EntryPlan, mode: str) -> dict[str, int]:
+    """mtimes of the view dirs linker owns in this repo and of the global dirs its links lead to (none for a copy,
+    which depends on no global dir)."""
     rel_dirs = {rel.rsplit("/", 1)[0] for rel in ep.record.paths if "/" in rel}
-    if ep.want is not None:
+    if mode == "copy":
+        abs_dirs: set[str] = set()
+    elif ep.want is not None:
         abs_dirs = {os.path.dirname(f.source) for f in ep.want.files.values()}
     else:
         abs_dirs = {d for d in ep.record.dirs if d.startswith("/")}

@@ -189,7 +189,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int) ->
 def _plan_entry(
     plan: Plan, entry: Entry, view: Path, old: RepoRecord | None, spec: str, ref_name: str, opts: SyncOptions
 ) -> EntryPlan:
-    want = resolve_entry(entry, opts.global_cache)
+    want = resolve_entry(entry, opts.global_cache, view if opts.link_mode == "copy" else None)
     v = CacheRepo(view, entry.id, entry.type)
     owned = old.paths if old else {}
     rec = RepoRecord(id=entry.id, type=entry.type, revision=entry.revision, ref=entry.ref, spec=spec)
@@ -242,7 +242,10 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
         if blob not in blobs:
             blobs.add(blob)
             p = f"{ctx.repo_dir}/{blob}"
-            ok, same = (False, False) if ctx.fresh else blob_state(p, f.source, mode, ctx.owned.get(blob))
+            if f.in_view:  # the view's own copy is the source (copy mode, no global copy): it stays as it is
+                ok, same = True, True
+            else:
+                ok, same = (False, False) if ctx.fresh else blob_state(p, f.source, mode, ctx.owned.get(blob))
             if not ok and not same and mode == "copy" and intact_copy(p, f.etag):
                 ok = True  # a copy whose bytes are still the blob's: ours, no need to copy it again
             action = Action(BLOB, label, folder, blob, f.source, mode, f.size)
@@ -282,11 +285,12 @@ def _claim(ctx: _Ctx, w: Wanted) -> Step:
 
 
 def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: str) -> Step:
-    """The project's ref in the global cache protects the pin from `hf cache prune`; a moved pin drops the old."""
+    """The project's ref in the global cache protects the pin from `hf cache prune`; a moved pin drops the old.
+    A copy needs no protection: copy mode writes none (and drops the one a former mode wrote)."""
     step = Step()
     entry, label, folder = ctx.entry, ctx.entry.label, ctx.v.folder
     gref = want.global_repo.ref(ref_name)
-    if want.files:
+    if want.files and ctx.opts.link_mode != "copy":
         if writable_dir(gref.parent):
             ctx.rec.global_ref = str(gref)
             if read_ref(gref) != entry.revision:
@@ -297,7 +301,8 @@ def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: st
                 "(`hf cache prune` there may delete this pin)"
             )
     if old and old.global_ref and old.global_ref != ctx.rec.global_ref and read_ref(Path(old.global_ref)) is not None:
-        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason="pin moved"))
+        why = "a copy needs no ref" if ctx.opts.link_mode == "copy" and old.revision == entry.revision else "pin moved"
+        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, old.global_ref, reason=why))
     return step
 
 

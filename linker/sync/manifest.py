@@ -121,11 +121,12 @@ def spec_digest(*parts: Any) -> str:
 
 
 def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
-    """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache."""
+    """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache (not
+    for a copy, which depends on no global cache: a copy view moved to another machine is still in sync)."""
     files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
     return spec_digest(
         entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
-        link_mode, str(global_cache),
+        link_mode, str(global_cache) if link_mode != "copy" else "",
     )  # fmt: skip
 
 
