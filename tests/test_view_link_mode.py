@@ -75,3 +75,17 @@ def test_a_copy_view_synced_before_the_mode_was_recorded_stays_a_copy(project) -
     assert r.returncode == 0 and "Already in sync" in r.stdout, r.stdout + r.stderr
     assert all(not b.is_symlink() and b.is_file() for b in _blobs(project))
     assert json.loads(manifest.read_text())["link_mode"] == "copy"  # recorded from now on
+
+
+def test_status_says_why_an_entry_is_stale(project) -> None:
+    synced(project)
+    text = project.lock_path.read_text()
+    project.lock_path.write_text(text.replace("version: 1\n", "version: 1\nlink_mode: copy\n"))  # explicit change
+    _code, doc = run_json(project, "status")
+    (row,) = doc["entries"]
+    assert row["state"] == "stale" and "link mode" in row["detail"] and "copy" in row["detail"], doc
+    r = project.linker("status")
+    assert "hint: org/tiny:" in r.stdout and "linker sync" in r.stdout, r.stdout
+    assert project.linker("sync").returncode == 0
+    assert all(not b.is_symlink() for b in _blobs(project))
+    assert run_json(project, "status")[1]["entries"][0]["state"] == "linked"

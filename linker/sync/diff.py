@@ -205,7 +205,7 @@ def _plan_entry(
     rec.proven = want.proven  # a snapshot folder's listing may be half-written: re-checked
     rec.files, rec.size = len(want.files), want.size
     plan.entries.append(_report(entry, _entry_state(want, ctx.repo_dir, step.actions, ctx.fresh), want=want))
-    plan.entries[-1].detail = hint.lstrip("; ")
+    plan.entries[-1].detail = hint.lstrip("; ") or _pending(plan.entries[-1].state, step.actions, opts.link_mode)
     return EntryPlan(entry, rec, want)
 
 
@@ -327,6 +327,19 @@ def _plan_unneeded(ctx: _Ctx, want: Want) -> Step:
                 continue
             step.actions.append(Action(REMOVE, entry.label, ctx.v.folder, rel, reason="no longer in the lock"))
     return step
+
+
+def _pending(state: str, actions: list[Action], mode: str) -> str:
+    """What a stale entry is waiting for, in a few words (a status row never says "stale" without why)."""
+    if state != "stale":
+        return ""
+    blobs = sum(a.kind == BLOB for a in actions)
+    links = sum(a.kind == LINK for a in actions)
+    if blobs and not links:
+        return f"{blobs} blob(s) to make {mode} (the link mode changed): run `linker sync`"
+    if links:
+        return f"{links} file(s) to link: run `linker sync`"
+    return f"{len(actions)} bookkeeping change(s) (refs, listings, removals): run `linker sync`"
 
 
 def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) -> str:
