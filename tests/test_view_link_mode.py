@@ -89,3 +89,22 @@ def test_status_says_why_an_entry_is_stale(project) -> None:
     assert project.linker("sync").returncode == 0
     assert all(not b.is_symlink() for b in _blobs(project))
     assert run_json(project, "status")[1]["entries"][0]["state"] == "linked"
+
+
+def test_a_kept_hardlink_mode_that_cannot_reach_the_global_cache_keeps_copies(project, tmp_path: Path) -> None:
+    from testing.fsfaults import small_tmpfs
+
+    _info, files = synced(project, link_mode="hardlink")
+    with small_tmpfs(tmp_path / "other-fs", "20m") as mount:
+        other = mount / "hub"
+        shutil.copytree(project.global_cache, other, symlinks=True)  # the global cache, now on another filesystem
+        env = {"HF_HUB_CACHE": str(other)}
+        r = project.linker("status", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr  # before: exit 2, "needs one filesystem"
+        r = project.linker("sync", env=env)
+        assert r.returncode == 0 and "kept as copies" in r.stderr, r.stdout + r.stderr
+        assert all(not b.is_symlink() and b.is_file() for b in _blobs(project))
+        assert project.linker("sync", "--check", env=env).returncode == 0
+        r = project.linker("sync", "--link-mode", "hardlink", env=env)  # asked for explicitly: refused, exit 2
+        assert r.returncode == 2 and "one filesystem" in r.stderr, r.stderr
+    assert load_file(project.view, REPO, "config.json") == files["config.json"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, check_folder, fs_boundary
+from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, ConfigError, check_folder, fs_boundary
 from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..lockfile import Lockfile
@@ -55,16 +56,29 @@ def compute_plan(
     computed against (read from the view unless given) and the link mode in effect."""
     check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
     manifest = manifest or load_manifest(lock.view)
-    recorded = (manifest.link_mode, manifest.lock_link_mode)
-    if manifest.link_mode is None and manifest.repos:  # synced before the mode was recorded: what its blobs show
-        recorded = (mode_on_disk(lock.view), lock.link_mode)
-    mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode, recorded), lock.view, global_cache)
+    mode, notice = _view_mode(lock, global_cache, link_mode, manifest)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
     return planned
+
+
+def _view_mode(lock: Lockfile, global_cache: Path, link_mode: str | None, manifest: Manifest) -> tuple[str, str | None]:
+    """The link mode in effect (see `requested_mode`), and a notice worth one line. A kept hardlink mode that
+    cannot reach this global cache (the view moved to another filesystem) keeps the blobs as copies instead."""
+    recorded = (manifest.link_mode, manifest.lock_link_mode)
+    if manifest.link_mode is None and manifest.repos:  # synced before the mode was recorded: what its blobs show
+        recorded = (mode_on_disk(lock.view), lock.link_mode)
+    wanted = requested_mode(link_mode, lock.link_mode, recorded)
+    explicit = link_mode or os.environ.get("LINKER_LINK_MODE") or recorded[0] != wanted
+    try:
+        return resolve_mode(wanted, lock.view, global_cache)
+    except ConfigError:
+        if explicit:
+            raise
+        return "copy", f"notice: the view's hardlinks cannot reach {global_cache} (another filesystem); kept as copies"
 
 
 def sync(
