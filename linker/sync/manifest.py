@@ -97,10 +97,6 @@ def load_manifest(view: Path) -> Manifest:
         return Manifest(view)
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def save_manifest(manifest: Manifest) -> None:
     data: dict[str, Any] = {"version": MANIFEST_VERSION}
     for key in ("global_cache", "link_mode", "lock_link_mode"):
@@ -136,3 +132,7 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> 
     if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
     return any(entry_spec(entry, m, global_cache) == rec.spec for m in ("symlink", "hardlink", "copy"))
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
