@@ -104,3 +104,32 @@ def test_a_tag_pin_loads_without_a_revision_offline(project) -> None:
     assert project.linker("sync").returncode == 0
     assert (refs / "main").read_text() == REV
     assert load_file(project.view, REPO, "config.json") == files["config.json"]
+
+
+def test_a_view_is_skipped_in_huggingface_hub_s_order_of_sources(tmp_path: Path, monkeypatch) -> None:
+    from linker.globalcache import RECORDED, choose_global_cache
+
+    def view_at(path: Path, **fields: str) -> Path:
+        (path / ".locks").mkdir(parents=True)
+        (path / ".locks" / "linker-manifest.json").write_text(json.dumps({"version": 2, **fields, "repos": {}}))
+        return path
+
+    view = view_at(tmp_path / "view")
+    monkeypatch.setenv("HF_HUB_CACHE", str(view))
+    monkeypatch.setenv("HUGGINGFACE_HUB_CACHE", str(tmp_path / "legacy"))
+    chosen = choose_global_cache()
+    assert (chosen.path, chosen.source, chosen.view) == (tmp_path / "legacy", "HUGGINGFACE_HUB_CACHE", view)
+    assert chosen.notice and "HF_HUB_CACHE=" in chosen.notice and "chosen by HUGGINGFACE_HUB_CACHE" in chosen.notice
+    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE")
+    assert choose_global_cache().path == Path(os.environ["HF_HOME"]) / "hub"
+    monkeypatch.delenv("HF_HOME")
+    assert choose_global_cache().path == Path(os.environ["XDG_CACHE_HOME"]) / "huggingface" / "hub"
+
+    recorded = view_at(tmp_path / "view2", global_cache=str(tmp_path / "g"))
+    chosen = choose_global_cache(recorded)  # --cache-dir naming a view that recorded its global cache
+    assert (chosen.path, chosen.source) == (tmp_path / "g", RECORDED) and "--cache-dir is a linker view" in (
+        chosen.notice or ""
+    )
+    looped = view_at(tmp_path / "view3", global_cache=str(view))  # a record naming a view is not taken either
+    assert choose_global_cache(looped).path == Path(os.environ["XDG_CACHE_HOME"]) / "huggingface" / "hub"
+    assert choose_global_cache(tmp_path / "plain").notice is None  # not a view: as huggingface_hub reads it
