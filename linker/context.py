@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .hfcache import global_cache_dir
+from .globalcache import choose_global_cache
 from .lockfile import Lockfile, find_lockfile, load_lockfile, require_resolved
 
 #: The version of every `--json` document (its first key); raised when a key changes meaning or goes away.
@@ -30,6 +30,7 @@ class App:
     emitted: bool = False  # a JSON document went to stdout (an error then adds no second one)
     allow_outside: bool = False  # --allow-outside-project / LINKER_ALLOW_OUTSIDE=1: cache_dir may leave the project
     _lock: Lockfile | None = field(default=None, repr=False)
+    _noticed: bool = field(default=False, repr=False)  # the global-cache notice was shown
 
     def lockfile(self, *, unresolved_ok: bool = False) -> Lockfile:
         """The lockfile. Unless `unresolved_ok` (add, remove, lock), an entry not locked to a commit yet is an
@@ -38,15 +39,22 @@ class App:
             self._lock = load_lockfile(find_lockfile(self.config))
         return self._lock if unresolved_ok else require_resolved(self._lock)
 
-    def global_cache(self) -> Path:
-        return global_cache_dir(self.cache_dir)[0]
+    def global_cache(self, view: Path | None = None) -> Path:
+        """The global cache (never a linker view, nor the project's `view`: linker/globalcache.py); when a source
+        named a view, says once (on stderr) which cache is used instead."""
+        chosen = choose_global_cache(self.cache_dir, view)
+        if chosen.notice and not self._noticed:
+            self._noticed = True
+            self.log(chosen.notice)
+        return chosen.path
 
     def project(self) -> tuple[Lockfile, Path]:
         """The lockfile and the global cache, for a command that writes or reads the view: refuses (exit 2) a
         `cache_dir` outside the project (unless confirmed), a system folder, and a view that is the global cache."""
         from .viewguard import check_view_location
 
-        lock, global_cache = self.checked_lockfile(), self.global_cache()
+        lock = self.checked_lockfile()
+        global_cache = self.global_cache(lock.view)
         check_view_location(lock.view, [global_cache])
         return lock, global_cache
 

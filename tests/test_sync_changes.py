@@ -84,7 +84,8 @@ def test_custom_ref_is_written_and_loads_by_that_name(project) -> None:
     assert load_file(project.view, "org/tiny", "config.json", revision="v1.0") == old["config.json"]
     project.write_lock([lock_entry(ref="stable")])
     assert project.linker("sync").returncode == 0
-    assert sorted(os.listdir(view_repo(project) / "refs")) == ["stable"]
+    assert sorted(os.listdir(view_repo(project) / "refs")) == ["main", "stable"]  # v1.0 dropped; main always
+    assert load_file(project.view, "org/tiny", "config.json") == old["config.json"]
 
 
 def test_include_exclude_link_a_subset_without_a_trees_file(project) -> None:

@@ -64,9 +64,15 @@ def test_a_view_that_is_the_global_cache_is_refused_and_every_blob_stays(project
 
 
 def test_a_shell_that_evaluated_linker_env_is_told_why(project) -> None:
+    """Issue 10 §2: the view is never taken for the global cache; sync uses the one the view was synced from and
+    says so in one line (before: refused, exit 2)."""
     synced(project)
+    before = global_files(project.global_cache)
     r = project.linker("sync", env={"HF_HUB_CACHE": str(project.view)})  # HF_HUB_CACHE from `linker env`
-    assert r.returncode == 2 and "is the global cache" in r.stderr and "linker env" in r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
+    (line,) = [n for n in r.stderr.splitlines() if "linker env" in n]
+    assert "is a linker view" in line and str(project.global_cache) in line
+    assert global_files(project.global_cache) == before
 
 
 def test_the_executor_never_replaces_a_file_by_a_link_to_itself(tmp_path: Path) -> None:

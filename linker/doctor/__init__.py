@@ -13,11 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LinkerError
-from ..hfcache import global_cache_dir
+from ..globalcache import choose_global_cache
 from ..lockfile import Lockfile
 from .datasets import dataset_cache_checks
 from .disk import free_space_checks, interrupted_migrate_checks, permission_checks
-from .environment import global_cache_check, library_cache_checks, offline_checks, token_checks
+from .environment import (
+    global_cache_check,
+    library_cache_checks,
+    offline_checks,
+    token_checks,
+    view_source_checks,
+)
 from .project import link_checks, shadowing_checks, view_is_global_checks
 from .report import FAIL, INFO, OK, Check, DoctorReport
 from .viewcache import former_cache_checks
@@ -26,7 +32,6 @@ from .viewcache import former_cache_checks
 def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> DoctorReport:
     """Run every check. `load_lock()` returns the Lockfile or raises (no lockfile: project checks are skipped)."""
     cwd = cwd or Path.cwd()
-    global_cache, source = global_cache_dir(cache_dir)
     lock: Lockfile | None = None
     lock_check: Check
     try:
@@ -41,9 +46,12 @@ def diagnose(cache_dir: str | None, load_lock: Any, cwd: Path | None = None) -> 
             lock_check = Check(
                 "lockfile", FAIL, exc.render().replace("\n", " "), fix="fix the lockfile (see the message)"
             )
+    chosen = choose_global_cache(cache_dir, lock.view if lock else None)
+    global_cache, source = chosen.path, chosen.source
     report = DoctorReport(global_cache, source, lock.path if lock else None, lock.view if lock else None)
     checks = report.checks
     checks.append(global_cache_check(global_cache, source))
+    checks.extend(view_source_checks(chosen))
     checks.append(lock_check)
     checks.extend(offline_checks())
     checks.extend(token_checks())

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+from ..globalcache import RECORDED, GlobalCache
 from ..hfcache import is_true, offline_mode
 from ..lockfile import Lockfile
 from .report import FAIL, INFO, WARN, Check
@@ -22,6 +23,7 @@ def global_cache_check(global_cache: Path, source: str) -> Check:
         "HF_HOME": "HF_HOME (+ /hub)",
         "XDG_CACHE_HOME": "XDG_CACHE_HOME (+ /huggingface/hub)",
         "default": "the default (~/.cache/huggingface/hub)",
+        RECORDED: "the view's manifest (the global cache the view was last synced from)",
     }.get(source, source)
     env = os.environ
     if (
@@ -55,6 +57,25 @@ def global_cache_check(global_cache: Path, source: str) -> Check:
         )
     state = "" if is_dir else " (does not exist yet: created by the first download)"
     return Check("global-cache", INFO, f"{global_cache}, chosen by {chosen}{state}")
+
+
+def view_source_checks(chosen: GlobalCache) -> list[Check]:
+    """A source (HF_HUB_CACHE, as `linker env` sets it) that names a linker view: linker never takes a view for the
+    global cache; it says which one it uses instead (code run in this shell loads from the view)."""
+    if chosen.view is None:
+        return []
+    shown = chosen.view_source if chosen.view_source == "--cache-dir" else f"{chosen.view_source}={chosen.view}"
+    why = (
+        "the global cache it was last synced from" if chosen.source == RECORDED else f"the next source, {chosen.source}"
+    )
+    return [
+        Check(
+            "view-env",
+            INFO,
+            f"{shown} is a linker view (a shell that evaluated `linker env`): code run here loads the pins from it, "
+            f"offline; linker commands use {why}, {chosen.path}, and never write a global ref into the view",
+        )
+    ]
 
 
 def offline_checks() -> list[Check]:

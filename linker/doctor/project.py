@@ -42,9 +42,11 @@ def view_is_global_checks(global_cache: Path, lock: Lockfile) -> list[Check]:
 
 def link_checks(global_cache: Path, lock: Lockfile) -> list[Check]:
     from ..sync.linkmode import requested_mode, same_filesystem, symlinks_work
+    from ..sync.manifest import load_manifest
 
+    recorded = load_manifest(lock.view)
     try:
-        mode = requested_mode(None, lock.link_mode)
+        mode = requested_mode(None, lock.link_mode, (recorded.link_mode, recorded.lock_link_mode))
     except LinkerError as exc:
         return [Check("links", FAIL, exc.message, fix="use symlink, hardlink, copy or auto")]
     view_dir = existing(lock.view)

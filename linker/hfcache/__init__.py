@@ -27,6 +27,7 @@ from .blobs import (
     store_payloads_for,
 )
 from .env import (
+    cache_sources,
     global_cache_dir,
     is_true,
     offline_mode,
@@ -35,6 +36,7 @@ from .layout import (
     CACHEDIR_TAG,
     LINKER_REFS,
     LOCKS,
+    MAIN,
     NO_EXIST,
     QUARANTINE_SUFFIX,
     REFS,
@@ -50,6 +52,7 @@ from .layout import (
     gc_lock_path,
     incomplete_etag,
     is_safe_repo_path,
+    is_view,
     iter_files,
     link_etag,
     linker_ref_kind,
@@ -78,6 +81,7 @@ from .layout import (
     tree_json,
     tree_rel,
     view_lock_path,
+    view_ref_names,
     write_ref,
 )
 
@@ -88,6 +92,7 @@ __all__ = [
     "LFS_SIZE_THRESHOLD",
     "LINKER_REFS",
     "LOCKS",
+    "MAIN",
     "NO_EXIST",
     "QUARANTINE_SUFFIX",
     "REFS",
@@ -102,6 +107,7 @@ __all__ = [
     "TreeFile",
     "blob_matches",
     "blob_rel",
+    "cache_sources",
     "check_repo_id",
     "compute_etag",
     "ensure_cachedir_tag",
@@ -113,6 +119,7 @@ __all__ = [
     "is_lfs_path",
     "is_safe_repo_path",
     "is_true",
+    "is_view",
     "iter_files",
     "lfs_patterns_from_gitattributes",
     "link_etag",
@@ -145,5 +152,6 @@ __all__ = [
     "tree_json",
     "tree_rel",
     "view_lock_path",
+    "view_ref_names",
     "write_ref",
 ]

@@ -13,18 +13,27 @@ def _expand(value: str) -> str:
 
 
 def global_cache_dir(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
-    """The global hub cache and what chose it, with huggingface_hub's own precedence."""
+    """The global hub cache and what chose it, with huggingface_hub's own precedence (views not skipped: see
+    linker/globalcache.py for the choice every command makes)."""
+    return cache_sources(explicit)[0]
+
+
+def cache_sources(explicit: str | os.PathLike[str] | None = None) -> list[tuple[Path, str]]:
+    """Every cache dir a source names, in huggingface_hub's order of precedence (`--cache-dir` first), each with
+    the source that names it; the default always comes last."""
+    out: list[tuple[Path, str]] = []
     if explicit:
-        return Path(_expand(os.fspath(explicit))).absolute(), "--cache-dir"
+        out.append((Path(_expand(os.fspath(explicit))).absolute(), "--cache-dir"))
     env = os.environ
     for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         if env.get(var):
-            return Path(_expand(env[var])).absolute(), var
+            out.append((Path(_expand(env[var])).absolute(), var))
     if env.get("HF_HOME"):
-        return Path(_expand(env["HF_HOME"])).absolute() / "hub", "HF_HOME"
+        out.append((Path(_expand(env["HF_HOME"])).absolute() / "hub", "HF_HOME"))
     if env.get("XDG_CACHE_HOME"):
-        return Path(_expand(env["XDG_CACHE_HOME"])).absolute() / "huggingface" / "hub", "XDG_CACHE_HOME"
-    return Path(os.path.expanduser("~/.cache/huggingface/hub")), "default"
+        out.append((Path(_expand(env["XDG_CACHE_HOME"])).absolute() / "huggingface" / "hub", "XDG_CACHE_HOME"))
+    out.append((Path(os.path.expanduser("~/.cache/huggingface/hub")), "default"))
+    return out
 
 
 def is_true(value: str | None) -> bool:

@@ -85,8 +85,17 @@ def matches_patterns(path: str, include: list[str] | None, exclude: list[str] | 
 SNAPSHOTS, REFS, TREES, NO_EXIST = "snapshots", "refs", "trees", ".no_exist"
 
 
+MAIN = "main"  # the ref code that passes no revision asks for
+
+
 def ref_rel(name: str) -> str:
     return f"{REFS}/{name}"
+
+
+def view_ref_names(ref: str) -> tuple[str, ...]:
+    """The refs a view writes for a pin of `ref`: always `main` (a load without `revision=` reads it), and `ref`
+    itself when it is another branch or tag."""
+    return (MAIN,) if ref in ("", MAIN) else (MAIN, ref)
 
 
 def snapshot_rel(revision: str, path_in_repo: str = "") -> str:
@@ -397,6 +406,11 @@ def view_lock_path(view: Path) -> Path:
 def manifest_path(view: Path) -> Path:
     """`<view>/.locks/linker-manifest.json`: what linker created in the view (linker/sync/manifest.py)."""
     return locks_dir(view) / "linker-manifest.json"
+
+
+def is_view(cache: Path) -> bool:
+    """Whether the cache dir is a linker view: it holds linker's manifest (never a global cache)."""
+    return os.path.isfile(manifest_path(cache))
 
 
 def migrate_journal_dir(cache: Path) -> Path:

@@ -51,11 +51,16 @@ def render_plan(app: App, plan: Plan, *, header: str | None = None) -> None:
             parts.append(f"move {kinds[MOVE_ASIDE]} file(s) linker did not create aside (--force)")
         if kinds[LINK]:
             parts.append(f"link {kinds[LINK]} file(s)" + (f", {human_size(size)}" if size else ""))
+        elif kinds[BLOB]:  # only the blobs change: a new link mode
+            modes = "/".join(sorted({a.mode for a in actions if a.kind == BLOB}))
+            parts.append(f"{modes} {kinds[BLOB]} blob(s), {human_size(size)}")
         other = sum(n for k, n in kinds.items() if k not in (FETCH, LINK, BLOB, REMOVE, MOVE_ASIDE))
         if other:
             parts.append(f"{other} bookkeeping write(s)")
         if kinds[REMOVE]:
             parts.append(f"remove {kinds[REMOVE]} stale path(s)")
+        if not parts:  # never an empty line: name what is planned
+            parts.append(", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
         sign = "-" if kinds[REMOVE] and not kinds[LINK] else "+"
         at = f"@{rev[:7]} ({ref})" if rev else ""
         app.out(f"  {sign} {repo}{at}: " + ", ".join(parts))

@@ -17,13 +17,14 @@ from typing import Any
 from ..errors import ConfigError, FilesystemError, HubError, LinkerError, LockTimeout, fs_boundary
 from ..filelocks import blob_lock, view_lock
 from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
-from ..hfcache import BLOBS, blob_matches, offline_mode
+from ..hfcache import blob_matches, offline_mode
 from ..hub import UNREACHABLE, FailureKind, failure_of
 from ..hub.commands import fetch_command
 from ..lockfile import Lockfile
 from ..problems import MISSING, Finding
 from ..roots import Roots, check_usable, ensure_inside, managed_roots
-from ..sync.linkmode import requested_mode
+from ..sync.linkmode import mode_on_disk, requested_mode
+from ..sync.manifest import load_manifest
 from ..verify.local import ProgressFactory, VerifyReport, verify
 from ..viewguard import check_view_location, refuse_self_link
 from .fixes import (
@@ -136,30 +137,13 @@ def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
     """Keep the view's current link mode (what its blobs are), else the lock's or LINKER_LINK_MODE."""
     from ..sync.linkmode import resolve_mode
 
-    mode = os.environ.get("LINKER_LINK_MODE") or _mode_on_disk(lock) or requested_mode(None, lock.link_mode)
+    recorded = load_manifest(lock.view)
+    kept = recorded.link_mode if recorded.lock_link_mode == lock.link_mode else None  # as sync keeps it
+    mode = os.environ.get("LINKER_LINK_MODE") or kept or mode_on_disk(lock.view) or requested_mode(None, lock.link_mode)
     try:
         return resolve_mode(mode, lock.view, global_cache)
     except ConfigError:
         return "copy", f"notice: {mode} links cannot reach {global_cache} from {lock.view}; copying blobs instead"
-
-
-def _mode_on_disk(lock: Lockfile) -> str | None:
-    try:
-        folders = sorted(os.listdir(lock.view)) if lock.view.is_dir() else []
-    except OSError:
-        return None
-    for folder in folders:
-        try:
-            with os.scandir(lock.view / folder / BLOBS) as it:
-                for e in it:
-                    st = e.stat(follow_symlinks=False)
-                    if stat.S_ISLNK(st.st_mode):
-                        return "symlink"
-                    if stat.S_ISREG(st.st_mode) and not e.name.startswith("."):
-                        return "hardlink" if st.st_nlink > 1 else "copy"
-        except OSError:
-            continue
-    return None
 
 
 def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callable[[str], None] | None) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, check_folder, fs_boundary
+from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, ConfigError, check_folder, fs_boundary
 from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..hfcache.linked import former_cache, former_cache_notice
@@ -14,7 +15,7 @@ from ..lockfile import Lockfile
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import SyncOptions, plan_sync
-from .linkmode import requested_mode, resolve_mode
+from .linkmode import mode_on_disk, requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest
 from .plan import FETCH, Plan, SyncPlan
 from .writers import wait_for_writers
@@ -56,15 +57,32 @@ def compute_plan(
     """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
     computed against (read from the view unless given) and the link mode in effect."""
     check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
-    mode, notice = resolve_mode(requested_mode(link_mode, lock.link_mode), lock.view, global_cache)
+    manifest = manifest or load_manifest(lock.view)
+    mode, notice = _view_mode(lock, global_cache, link_mode, manifest)
     can_fetch = not offline and not offline_mode()
     opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
-    planned = plan_sync(lock, manifest or load_manifest(lock.view), opts)
+    planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
     if former_notice and (old := former_cache(lock.view, global_cache)) is not None:
         planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
     return planned
+
+
+def _view_mode(lock: Lockfile, global_cache: Path, link_mode: str | None, manifest: Manifest) -> tuple[str, str | None]:
+    """The link mode in effect (see `requested_mode`), and a notice worth one line. A kept hardlink mode that
+    cannot reach this global cache (the view moved to another filesystem) keeps the blobs as copies instead."""
+    recorded = (manifest.link_mode, manifest.lock_link_mode)
+    if manifest.link_mode is None and manifest.repos:  # synced before the mode was recorded: what its blobs show
+        recorded = (mode_on_disk(lock.view), lock.link_mode)
+    wanted = requested_mode(link_mode, lock.link_mode, recorded)
+    explicit = link_mode or os.environ.get("LINKER_LINK_MODE") or recorded[0] != wanted
+    try:
+        return resolve_mode(wanted, lock.view, global_cache)
+    except ConfigError:
+        if explicit:
+            raise
+        return "copy", f"notice: the view's hardlinks cannot reach {global_cache} (another filesystem); kept as copies"
 
 
 def sync(

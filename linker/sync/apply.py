@@ -35,12 +35,12 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
     warnings: list[str] = []
     new_repos = {repo_folder_name(ep.entry.id, ep.entry.type): ep for ep in entry_plans}
     unchanged = all(ep.want is None and not ep.refresh for ep in entry_plans)
-    if not plan.actions and unchanged and set(new_repos) == set(manifest.repos):
+    if not plan.actions and unchanged and set(new_repos) == set(manifest.repos) and planned.records_current():
         return warnings  # proven in sync by the fast path: nothing to write, not even the manifest
     view.mkdir(parents=True, exist_ok=True)
     ensure_cachedir_tag(view)
     # Intent: own everything we are about to create, and keep owning what we are about to remove.
-    intent = Manifest(view, dict(manifest.repos))
+    intent = Manifest(view, dict(manifest.repos), 0, manifest.global_cache, manifest.link_mode, manifest.lock_link_mode)
     for folder, ep in new_repos.items():
         merged = dict(manifest.repos[folder].paths) if folder in manifest.repos else {}
         merged.update({k: None for k in ep.record.paths})
@@ -90,7 +90,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
             done(a)
 
     # Final manifest: this run's records, with the inode each snapshot link resolves to (for the fast path).
-    final = Manifest(view, {})
+    final = Manifest(view, {}, 0, planned.global_cache, planned.link_mode, planned.lock_link_mode)
     for folder, ep in new_repos.items():
         if ep.want is not None:  # entries proven in sync by the fast path keep their record as is
             for rel, ident in ep.record.paths.items():
@@ -99,7 +99,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
                 elif ident is None and rel.startswith("blobs/"):
                     ep.record.paths[rel] = _file_ident(f"{view}/{folder}/{rel}")  # a copy's inode: it is ours
         if ep.record.in_sync and (ep.want is not None or ep.refresh):
-            ep.record.dirs = _dir_stamps(view / folder, ep)
+            ep.record.dirs = _dir_stamps(view / folder, ep, planned.link_mode)
         final.repos[folder] = ep.record
     for folder, rec in manifest.repos.items():
         if folder not in final.repos and (view / folder).exists():
@@ -121,7 +121,7 @@ def _record_owner(planned: SyncPlan, warnings: list[str]) -> None:
     ):
         return
     try:
-        record_owner(cache, owner)
+        record_owner(Path(cache), owner)
     except OSError as exc:
         warnings.append(f"warning: could not record the owner of {owner.ref} in {cache} ({exc.strerror})")
 
@@ -138,10 +138,13 @@ class _DirMaker:
             self._made.add(d)
 
 
-def _dir_stamps(repo: Path, ep: EntryPlan) -> dict[str, int]:
-    """mtimes of the view dirs linker owns in this repo and of the global dirs its links lead to."""
+def _dir_stamps(repo: Path, ep: EntryPlan, mode: str) -> dict[str, int]:
+    """mtimes of the view dirs linker owns in this repo and of the global dirs its links lead to (none for a copy,
+    which depends on no global dir)."""
     rel_dirs = {rel.rsplit("/", 1)[0] for rel in ep.record.paths if "/" in rel}
-    if ep.want is not None:
+    if mode == "copy":
+        abs_dirs: set[str] = set()
+    elif ep.want is not None:
         abs_dirs = {os.path.dirname(f.source) for f in ep.want.files.values()}
     else:
         abs_dirs = {d for d in ep.record.dirs if d.startswith("/")}

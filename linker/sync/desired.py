@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, Literal
 
@@ -47,6 +47,7 @@ class WantFile:
     size: int
     source: str  # realpath of the blob's data in the global cache
     ident: tuple[int, int] | None = None  # (inode, device) of that data, when already known
+    in_view: bool = False  # the source is the view's own copy of the blob (a self-contained copy view)
 
 
 @dataclass
@@ -71,18 +72,33 @@ class Want:
         return sum(f.size for f in self.files.values())
 
 
-def resolve_entry(entry: Entry, global_cache: Path) -> Want:
+def resolve_entry(entry: Entry, global_cache: Path, view: Path | None = None) -> Want:
+    """What `entry` asks for, from the global cache. With `view` (copy mode), when the global cache lacks some of
+    it and the view holds a complete copy of the pin (regular blob files, sizes as listed), that copy is the
+    source: a copy view needs no global cache."""
     g = CacheRepo(global_cache, entry.id, entry.type)
-    pins = pinned_files(entry, g, read_global_tree=True)
+    want = _resolve_in(entry, g, g)
+    if view is None or not want.missing or any(m.disagrees for m in want.missing.values()):
+        return want
+    own = _resolve_in(entry, CacheRepo(view, entry.id, entry.type), g)
+    if own.missing or not own.files or not all(f.in_view for f in own.files.values()):
+        return want
+    return own
+
+
+def _resolve_in(entry: Entry, repo: CacheRepo, g: CacheRepo) -> Want:
+    """Resolve `entry` in the cache folder `repo` (the global one, or the view's own copies); `g` is the global."""
+    pins = pinned_files(entry, repo, read_global_tree=True)
     want = Want(entry, g, listing=pins.listing, tree=pins.tree, tree_paths=pins.tree_paths, proven=pins.proven)
     if pins.listing == "none":
         want.missing["*"] = Missing(NO_REVISION, "revision not in the global cache")
         return want
-    repo_real = os.path.realpath(g.path)  # once per repo; per file only readlink + lstat
+    repo_real = os.path.realpath(repo.path)  # once per repo; per file only readlink + lstat
+    own = repo is not g
     for path, pf in sorted(pins.files.items()):
         found = _find_blob(repo_real, entry.revision, path, pf)
         if isinstance(found, WantFile):
-            want.files[path] = found
+            want.files[path] = replace(found, in_view=own and found.source.startswith(f"{repo_real}/{blob_rel('')}"))
         else:
             want.missing[path] = found
     return want

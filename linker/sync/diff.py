@@ -30,6 +30,7 @@ from ..hfcache import (
     snapshot_link_target,
     snapshot_rel,
     tree_rel,
+    view_ref_names,
 )
 from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
@@ -119,13 +120,14 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
     entry_plans: list[EntryPlan] = []
     wanted: set[str] = set()
     owner = owner_of(lock.path, view, ref_name)
-    recorded = _owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
+    copy = opts.link_mode == "copy"  # a copy view is self-contained: no project ref, so no owner record either
+    recorded = copy or _owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
     for entry in lock.entries:
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
         old = manifest.repos.get(folder)
         spec = entry_spec(entry, opts.link_mode, opts.global_cache)
-        gref = f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
+        gref = "" if copy else f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
         proof = (
             _fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref) if old is not None and recorded else None
         )
@@ -140,7 +142,7 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
             plan.entries.append(
                 EntryReport(repo_label(old.id, old.type), old.type, old.revision, old.ref, "not-in-lock")
             )
-    return SyncPlan(plan, entry_plans, manifest, opts.link_mode, opts.global_cache, owner)
+    return SyncPlan(plan, entry_plans, manifest, opts.link_mode, str(opts.global_cache), lock.link_mode, owner)
 
 
 def _owner_recorded(global_cache: Path, ref_name: str) -> bool:
@@ -180,8 +182,9 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gr
     if not rec.in_sync or not rec.proven or rec.spec != spec:
         return None
     repo = str(repo_path)
-    if read_small(f"{repo}/{ref_rel(rec.ref)}") != rec.revision:
-        return None
+    for name in view_ref_names(rec.ref):  # refs/main too: a view written before it always pinned main re-plans
+        if read_small(f"{repo}/{ref_rel(name)}") != rec.revision:
+            return None
     gref = rec.global_ref if gref is None else gref
     if rec.global_ref is None:  # skipped last time (a read-only global cache): planned again once writable
         if gref and writable_dir(Path(gref).parent):
@@ -215,7 +218,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gr
 def _plan_entry(
     plan: Plan, entry: Entry, view: Path, old: RepoRecord | None, spec: str, ref_name: str, opts: SyncOptions
 ) -> EntryPlan:
-    want = resolve_entry(entry, opts.global_cache)
+    want = resolve_entry(entry, opts.global_cache, view if opts.link_mode == "copy" else None)
     v = CacheRepo(view, entry.id, entry.type)
     owned = old.paths if old else {}
     rec = RepoRecord(id=entry.id, type=entry.type, revision=entry.revision, ref=entry.ref, spec=spec)
@@ -231,7 +234,7 @@ def _plan_entry(
     rec.proven = want.proven  # a snapshot folder's listing may be half-written: re-checked
     rec.files, rec.size = len(want.files), want.size
     plan.entries.append(_report(entry, _entry_state(want, ctx.repo_dir, step.actions, ctx.fresh), want=want))
-    plan.entries[-1].detail = hint.lstrip("; ")
+    plan.entries[-1].detail = hint.lstrip("; ") or _pending(plan.entries[-1].state, step.actions, opts.link_mode)
     return EntryPlan(entry, rec, want)
 
 
@@ -268,7 +271,10 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
         if blob not in blobs:
             blobs.add(blob)
             p = f"{ctx.repo_dir}/{blob}"
-            ok, same = (False, False) if ctx.fresh else blob_state(p, f.source, mode, ctx.owned.get(blob))
+            if f.in_view:  # the view's own copy is the source (copy mode, no global copy): it stays as it is
+                ok, same = True, True
+            else:
+                ok, same = (False, False) if ctx.fresh else blob_state(p, f.source, mode, ctx.owned.get(blob))
             if not ok and not same and mode == "copy" and intact_copy(p, f.etag):
                 ok = True  # a copy whose bytes are still the blob's: ours, no need to copy it again
             action = Action(BLOB, label, folder, blob, f.source, mode, f.size)
@@ -282,10 +288,11 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
         tree = tree_rel(entry.revision)
         ok = same_small_file(ctx.v.path / tree, want.tree)
         out.append(Wanted(tree, ok, Action(TREE, label, folder, tree, str(want.tree)), adoptable=True))
-    if want.files:  # the view's ref holds the pin; other refs linker wrote are dropped as unneeded
-        ref = ref_rel(entry.ref)
-        ok = ctx.v.read_ref(entry.ref) == entry.revision
-        out.append(Wanted(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True))
+    if want.files:  # the view's refs hold the pin; other refs linker wrote are dropped as unneeded
+        for name in view_ref_names(entry.ref):
+            ref = ref_rel(name)
+            ok = ctx.v.read_ref(name) == entry.revision
+            out.append(Wanted(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True))
     return out
 
 
@@ -307,11 +314,12 @@ def _claim(ctx: _Ctx, w: Wanted) -> Step:
 
 
 def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: str) -> Step:
-    """The project's ref in the global cache protects the pin from `hf cache prune`; a moved pin drops the old."""
+    """The project's ref in the global cache protects the pin from `hf cache prune`; a moved pin drops the old.
+    A copy needs no protection: copy mode writes none (and drops the one a former mode wrote)."""
     step = Step()
     entry, label, folder = ctx.entry, ctx.entry.label, ctx.v.folder
     gref = want.global_repo.ref(ref_name)
-    if want.files:
+    if want.files and ctx.opts.link_mode != "copy":
         if writable_dir(gref.parent):
             ctx.rec.global_ref = str(gref)
             if read_ref(gref) != entry.revision:
@@ -322,8 +330,9 @@ def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: st
                 "(`hf cache prune` there may delete this pin)"
             )
     stale = old.global_ref if old else None
-    if stale and stale != ctx.rec.global_ref and own_ref(stale, ref_name) and read_ref(Path(stale)) is not None:
-        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, stale, reason="pin moved"))
+    if old and stale and stale != ctx.rec.global_ref and own_ref(stale, ref_name) and read_ref(Path(stale)):
+        why = "a copy needs no ref" if ctx.opts.link_mode == "copy" and old.revision == entry.revision else "pin moved"
+        step.actions.append(Action(REMOVE_GLOBAL_REF, label, folder, stale, reason=why))
     return step
 
 
@@ -333,7 +342,8 @@ def _plan_unneeded(ctx: _Ctx, want: Want) -> Step:
     `linker repair` can relink or re-fetch it, and the next sync heals them once the data is back."""
     step = Step()
     entry, rec = ctx.entry, ctx.rec
-    keep = (snapshot_rel(entry.revision) + "/", blob_rel(""), ref_rel(entry.ref), tree_rel(entry.revision))
+    refs = tuple(ref_rel(name) for name in view_ref_names(entry.ref))
+    keep = (snapshot_rel(entry.revision) + "/", blob_rel(""), *refs, tree_rel(entry.revision))
     for rel in sorted(set(ctx.owned) - set(rec.paths), key=lambda r: (-r.count("/"), r)):
         if want.missing and rel.startswith(keep):
             rec.paths[rel] = None
@@ -347,6 +357,19 @@ def _plan_unneeded(ctx: _Ctx, want: Want) -> Step:
                 continue
             step.actions.append(Action(REMOVE, entry.label, ctx.v.folder, rel, reason="no longer in the lock"))
     return step
+
+
+def _pending(state: str, actions: list[Action], mode: str) -> str:
+    """What a stale entry is waiting for, in a few words (a status row never says "stale" without why)."""
+    if state != "stale":
+        return ""
+    blobs = sum(a.kind == BLOB for a in actions)
+    links = sum(a.kind == LINK for a in actions)
+    if blobs and not links:
+        return f"{blobs} blob(s) to make {mode} (the link mode changed): run `linker sync`"
+    if links:
+        return f"{links} file(s) to link: run `linker sync`"
+    return f"{len(actions)} bookkeeping change(s) (refs, listings, removals): run `linker sync`"
 
 
 def _entry_state(want: Want, repo_dir: str, actions: list[Action], fresh: bool) -> str:

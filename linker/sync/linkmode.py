@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import uuid
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..hfcache import is_true
+from ..hfcache import BLOBS, is_true
 from ..lockfile import LINK_MODES
 
 
-def requested_mode(cli_value: str | None, lock_value: str | None) -> str:
-    """`--link-mode`, else `LINKER_LINK_MODE`, else the lockfile's `link_mode`, else symlink."""
-    mode = cli_value or os.environ.get("LINKER_LINK_MODE") or lock_value or "symlink"
+def requested_mode(
+    cli_value: str | None, lock_value: str | None, recorded: tuple[str | None, str | None] = (None, None)
+) -> str:
+    """`--link-mode`, else `LINKER_LINK_MODE`, else the mode the view was last synced with (`recorded`: that mode
+    and the lockfile's `link_mode` then; an edit of the lockfile's value since is an explicit change too), else the
+    lockfile's `link_mode`, else symlink. So a copy view stays a copy until told otherwise."""
+    kept_mode, lock_then = recorded
+    kept = kept_mode if kept_mode in LINK_MODES and lock_then == lock_value else None
+    mode = cli_value or os.environ.get("LINKER_LINK_MODE") or kept or lock_value or "symlink"
     if mode not in LINK_MODES:
         raise ConfigError(f"unknown link mode {mode!r}; use one of {', '.join(LINK_MODES)}")
     return mode
@@ -59,3 +66,23 @@ def resolve_mode(mode: str, view: Path, global_cache: Path) -> tuple[str, str | 
     if same_filesystem(view, global_cache):
         return "hardlink", "notice: symlinks unavailable here; using hardlinks (set LINKER_LINK_MODE to choose)"
     return "copy", "notice: symlinks and hardlinks unavailable here; copying blobs (set LINKER_LINK_MODE to choose)"
+
+
+def mode_on_disk(view: Path) -> str | None:
+    """The link mode the view's blobs show (the first blob found), for a view whose manifest records none."""
+    try:
+        folders = sorted(os.listdir(view)) if view.is_dir() else []
+    except OSError:
+        return None
+    for folder in folders:
+        try:
+            with os.scandir(view / folder / BLOBS) as it:
+                for e in it:
+                    st = e.stat(follow_symlinks=False)
+                    if stat.S_ISLNK(st.st_mode):
+                        return "symlink"
+                    if stat.S_ISREG(st.st_mode) and not e.name.startswith("."):
+                        return "hardlink" if st.st_nlink > 1 else "copy"
+        except OSError:
+            continue
+    return None

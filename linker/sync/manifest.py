@@ -77,6 +77,9 @@ class Manifest:
     view: Path
     repos: dict[str, RepoRecord] = field(default_factory=dict)  # repo folder name -> record
     stamp_ns: int = 0  # the manifest file's own mtime: dir stamps at or after it are "racy" (as in git's index)
+    global_cache: str | None = None  # the global cache the view was last synced from (absolute)
+    link_mode: str | None = None  # the link mode it was last synced with: symlink | hardlink | copy
+    lock_link_mode: str | None = None  # the lockfile's `link_mode` then (an edit of it is an explicit change)
 
 
 def load_manifest(view: Path) -> Manifest:
@@ -88,7 +91,9 @@ def load_manifest(view: Path) -> Manifest:
         if data.get("version") != MANIFEST_VERSION:
             return Manifest(view)
         repos = {name: RepoRecord.from_json(rec) for name, rec in data.get("repos", {}).items()}
-        return Manifest(view, repos, stamp)
+        return Manifest(
+            view, repos, stamp, *(_str(data.get(k)) for k in ("global_cache", "link_mode", "lock_link_mode"))
+        )
     except (OSError, ValueError, TypeError, KeyError):
         return Manifest(view)
 
@@ -104,11 +109,18 @@ def _open_regular(path: str, flags: int) -> int:
 
 
 def save_manifest(manifest: Manifest) -> None:
-    data = {
-        "version": MANIFEST_VERSION,
-        "repos": {name: rec.to_json() for name, rec in sorted(manifest.repos.items())},
-    }
+    data: dict[str, Any] = {"version": MANIFEST_VERSION}
+    for key in ("global_cache", "link_mode", "lock_link_mode"):
+        if getattr(manifest, key):
+            data[key] = getattr(manifest, key)
+    data["repos"] = {name: rec.to_json() for name, rec in sorted(manifest.repos.items())}
     atomic_write_text(manifest_path(manifest.view), json.dumps(data, separators=(",", ":")))
+
+
+def recorded_global_cache(view: Path) -> Path | None:
+    """The global cache the view's manifest says it was last synced from, if any."""
+    recorded = load_manifest(view).global_cache
+    return Path(recorded) if recorded and os.path.isabs(recorded) else None
 
 
 def spec_digest(*parts: Any) -> str:
@@ -116,11 +128,12 @@ def spec_digest(*parts: Any) -> str:
 
 
 def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
-    """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache."""
+    """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache (not
+    for a copy, which depends on no global cache: a copy view moved to another machine is still in sync)."""
     files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
     return spec_digest(
         entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
-        link_mode, str(global_cache),
+        link_mode, str(global_cache) if link_mode != "copy" else "",
     )  # fmt: skip
 
 
@@ -130,3 +143,7 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> 
     if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
     return any(entry_spec(entry, m, global_cache) == rec.spec for m in ("symlink", "hardlink", "copy"))
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -8,7 +8,6 @@ be re-applied after a crash. What a plan cannot fix by itself is a `problems.Pro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Final, Literal
 
 from ..lockfile import Entry
@@ -120,5 +119,13 @@ class SyncPlan:
     entry_plans: list[EntryPlan]
     manifest: Manifest
     link_mode: str
-    global_cache: Path | None = None
+    global_cache: str | None = None  # recorded in the manifest: the global cache the view is synced from
+    lock_link_mode: str | None = None  # the lockfile's `link_mode`, recorded with the mode in effect
     owner: Owner | None = None  # recorded in the global cache before the project's refs are written
+
+    def records_current(self) -> bool:
+        """Whether the manifest already records this plan's global cache and link mode."""
+        m = self.manifest
+        return (m.global_cache, m.link_mode, m.lock_link_mode) == (
+            self.global_cache, self.link_mode, self.lock_link_mode
+        )  # fmt: skip

@@ -28,6 +28,7 @@ from ..hfcache import (
     ref_rel,
     snapshot_link_target,
     snapshot_rel,
+    view_ref_names,
 )
 from ..hub.commands import fetch_command
 from ..lockfile import Entry
@@ -98,12 +99,14 @@ def check_listing(entry: Entry, view: Path, vpath: str, pins: Pins) -> tuple[lis
 
 
 def check_view_ref(entry: Entry, vpath: str) -> list[Finding]:
-    """refs/<ref> in the view holds exactly the pin."""
-    ref_path = f"{vpath}/{ref_rel(entry.ref)}"
-    raw = read_small(ref_path)
-    if raw == entry.revision:
-        return []
-    return [finding(entry, BAD_REF, ref_rel(entry.ref), ref_problem(raw, entry.revision), where=ref_path)]
+    """refs/main (what a load without `revision=` reads) and refs/<ref> in the view hold exactly the pin."""
+    out = []
+    for name in view_ref_names(entry.ref):
+        ref_path = f"{vpath}/{ref_rel(name)}"
+        raw = read_small(ref_path)
+        if raw != entry.revision:
+            out.append(finding(entry, BAD_REF, ref_rel(name), ref_problem(raw, entry.revision), where=ref_path))
+    return out
 
 
 @dataclass

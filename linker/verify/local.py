@@ -118,8 +118,10 @@ def verify(
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: ToHash = {}
-    records = load_manifest(view).repos
+    manifest = load_manifest(view)
+    records = manifest.repos
     scan = full if leftovers is None else leftovers
+    ref_name = "" if manifest.link_mode == "copy" else ref_name  # a copy view asks for no project ref
     for entry in lock.select(ids):
         before = len(report.findings)
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
@@ -165,7 +167,8 @@ def _check_entry(
     if to_hash is not None or scan.dangling:  # checked with --full, and when a view link dangles
         out += check_global_links(entry, g, pins.files)
     out += check_no_exist(entry, v, g, pins.files)
-    out += check_project_ref(entry, g, ref_name)
+    if ref_name:  # "": a copy view, which needs no protection in the global cache
+        out += check_project_ref(entry, g, ref_name)
     if leftovers:
         out += check_leftovers(entry, v, g)
     return check
