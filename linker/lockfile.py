@@ -35,7 +35,7 @@ class DuplicateKeyError(yaml.constructor.ConstructorError):
     """One mapping names the same key twice (YAML would silently keep the last)."""
 
 
-class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class Loader(_BaseLoader):
     """The safe loader (C parser where available) that refuses a key given twice in one mapping."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -51,7 +51,7 @@ class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
             if first is not key_node:
                 why = f"duplicate key {key!r} (first on line {first.start_mark.line + 1})"
                 raise DuplicateKeyError(None, None, why, key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ def action_progress(app: App, what: str) -> Iterator[Callable[[Any], None] | Non
     if not app.tty:
         yield None
         return
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     bar = tqdm(desc=what, unit=" action", leave=False, dynamic_ncols=True)
     try:
@@ -30,7 +30,7 @@ def byte_progress(app: App, what: str, total: int) -> Iterator[Callable[[int], N
     if not app.tty:
         yield lambda _n: None
         return
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     bar = tqdm(desc=what, total=total, unit="B", unit_scale=True, unit_divisor=1024, leave=False, dynamic_ncols=True)
     try:

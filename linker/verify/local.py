@@ -182,7 +182,7 @@ def _journal_findings(global_cache: Path) -> list[Finding]:
     if journal_dir is not None and not os.path.isdir(journal_dir(global_cache)):
         return []  # the common case costs one stat, not an import of the migrate package
     try:
-        from ..migrate import journal  # type: ignore[attr-defined]
+        from ..migrate import journal
     except ImportError:
         return []
     pending = getattr(journal, "pending", None)
