@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fsutil import atomic_write_text
-from .hfcache import project_record_path
+from .fsutil import atomic_write_text, writable_dir
+from .hfcache import project_record_path, project_ref_path_name
 
 RECORD_VERSION = 1
 
@@ -60,3 +60,15 @@ def forget_owner(global_cache: Path, ref_name: str) -> None:
     """Remove the record of a ref that is gone from every repo (gc)."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(project_record_path(global_cache, ref_name))
+
+
+def owner_recorded(global_cache: Path, ref_name: str) -> bool:
+    """Whether the project's owner record exists in the global cache (or cannot be written there anyway)."""
+    record = project_record_path(global_cache, ref_name)
+    return os.path.exists(record) or not writable_dir(record.parent)
+
+
+def own_ref(path: str | None, ref_name: str) -> bool:
+    """Whether a recorded global ref is provably this project's: it has the project's current ref name (a
+    copy's or a rename's manifest names the former path's ref: that one is left to `linker gc`)."""
+    return path is not None and project_ref_path_name(path) == ref_name

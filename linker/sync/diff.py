@@ -20,9 +20,7 @@ from ..hfcache import (
     QUARANTINE_SUFFIX,
     CacheRepo,
     blob_rel,
-    project_record_path,
     project_ref_name,
-    project_ref_path_name,
     read_ref,
     read_small,
     ref_rel,
@@ -35,7 +33,7 @@ from ..hfcache import (
 from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
 from ..problems import CONFLICT, MISMATCH, MISSING, Problem
-from ..projects import owner_of
+from ..projects import own_ref, owner_of, owner_recorded
 from .desired import Want, resolve_entry
 from .manifest import Manifest, RepoRecord, entry_spec
 from .plan import (
@@ -121,7 +119,7 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
     wanted: set[str] = set()
     owner = owner_of(lock.path, view, ref_name)
     copy = opts.link_mode == "copy"  # a copy view is self-contained: no project ref, so no owner record either
-    recorded = copy or _owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
+    recorded = copy or owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
     for entry in lock.entries:
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
@@ -143,18 +141,6 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
                 EntryReport(repo_label(old.id, old.type), old.type, old.revision, old.ref, "not-in-lock")
             )
     return SyncPlan(plan, entry_plans, manifest, opts.link_mode, str(opts.global_cache), lock.link_mode, owner)
-
-
-def _owner_recorded(global_cache: Path, ref_name: str) -> bool:
-    """Whether the project's owner record exists in the global cache (or cannot be written there anyway)."""
-    record = project_record_path(global_cache, ref_name)
-    return os.path.exists(record) or not writable_dir(record.parent)
-
-
-def own_ref(path: str | None, ref_name: str) -> bool:
-    """Whether a recorded global ref is provably this project's: it has the project's current ref name (a
-    copy's or a rename's manifest names the former path's ref: that one is left to `linker gc`)."""
-    return path is not None and project_ref_path_name(path) == ref_name
 
 
 def _merge(plan: Plan, step: Step) -> None:
