@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import LinkerError
 from .hfcache import CacheRepo
 from .lockfile import Entry, FormatPolicy, Lockfile
-from .pickles import PickleScan, scan_file
+
+if TYPE_CHECKING:
+    from .lockplan import LockPlan
+    from .pickles import PickleScan
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy")
 CODE_SUFFIXES = (".py",)
@@ -144,6 +148,8 @@ _scanned: dict[tuple[int, int, int, int], PickleScan] = {}
 
 def _scan(blob: Path) -> PickleScan | None:
     """The blob's scan, remembered for this process by device, inode, size and mtime; None if unreadable."""
+    from .pickles import scan_file  # pickletools, zipfile: only when a pickle is on this machine
+
     try:
         st = os.stat(blob)
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -226,6 +232,16 @@ def warning_lines(found: list[Finding]) -> list[str]:
     return lines
 
 
+def safe_subset(paths: Iterable[str]) -> list[str] | None:
+    """The `exclude` globs that keep only the safetensors weights, when a repo has both safetensors and pickles
+    (`model.safetensors` and `pytorch_model.bin`: `["*.bin"]`); None when there is no such choice."""
+    paths = list(paths)
+    if not any(p.endswith(".safetensors") for p in paths):
+        return None
+    globs = sorted({_glob(p) for p in paths if classify(p) is Risk.PICKLE and not p.endswith(".npy")})
+    return globs or None
+
+
 def pinned_paths(
     lock: Lockfile, global_cache: Path, entries: Iterable[Entry] | None = None
 ) -> list[tuple[Entry, list[str]]]:
@@ -240,6 +256,15 @@ def pinned_paths(
             g, v = CacheRepo(global_cache, e.id, e.type), CacheRepo(lock.view, e.id, e.type)
             out.append((e, list(pinned_files(e, g, v).files)))
     return out
+
+
+def check_planned(lock: Lockfile, plan: LockPlan, global_cache: Path, log: Callable[[str], None] | None = None) -> None:
+    """`check_policy` for what `linker lock` would write: each changed entry with its new files."""
+    from dataclasses import replace
+
+    by_label = {e.label: e for e in lock.entries}
+    pairs = [(replace(by_label[c.repo], revision=c.new_revision, files=c.files), list(c.files)) for c in plan.changes]
+    check_policy(lock.policy, pairs, locate=cache_locator(global_cache, lock.view), log=log)
 
 
 def check_lock(
