@@ -8,7 +8,9 @@ every global, mapped to its Python 3 name as the unpickler would (`__builtin__.e
 It reads torch's legacy format (several pickles one after another), zip checkpoints (`<dir>/data.pkl` inside the
 zip, read through zipfile, never extracted) and `.npy` files holding objects. Only regular files are opened
 (hashpool.open_regular); big `bytes` arguments are skipped, not read, and at most `MAX_READ` bytes are read.
-Anything that cannot be fully read is reported as incomplete, which the policy treats as dangerous.
+A malformed stream is judged by the globals before the fault (the unpickler executes nothing past it either);
+one this reader gives up on (a limit: bytes read, a long text line, a huge zip member) is incomplete, which the
+policy treats as dangerous, since the unpickler might read on.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from .hashpool import open_regular
 
 MAX_READ = 64 * 1024 * 1024  # bytes read (not skipped) from one file's pickle streams
 MAX_LINE = 64 * 1024  # a protocol-0 text argument
-MAX_PICKLES = 16  # torch's legacy format holds 5 pickles back to back, then raw storage bytes
+MAX_PICKLES = 5  # torch's legacy format loads 5 pickles back to back (magic, protocol, sys info, data, storage
+# keys), then raw storage bytes; pickle.load, numpy and torch's zip format load one
 MAX_ZIP_MEMBER = 1024 * 1024 * 1024  # a data.pkl claiming more is not read (a zip bomb)
 
 #: Globals a torch/numpy/collections state dict needs to be rebuilt; they build tensors and containers only.
@@ -103,8 +106,8 @@ class PickleScan:
     """The globals a pickle file imports, and whether the whole stream could be read."""
 
     globals: tuple[str, ...]
-    complete: bool = True
-    note: str = ""  # why the scan is incomplete, or the format read ("zip checkpoint", "npy object array")
+    complete: bool = True  # False: a limit stopped the reading (dangerous: the unpickler might read on)
+    note: str = ""  # where and why reading stopped, or the format read ("zip checkpoint", "npy object array")
 
     @property
     def unsafe(self) -> tuple[str, ...]:
@@ -120,7 +123,12 @@ def is_safe_global(name: str) -> bool:
 
 
 class _Stop(Exception):
-    """The stream cannot be read further (malformed, truncated, or over a limit)."""
+    """The stream cannot be read further: malformed or truncated (the unpickler stops there too), or over one of
+    this reader's limits (`limit`: the unpickler might go on)."""
+
+    def __init__(self, why: str, *, limit: bool = False) -> None:
+        super().__init__(why)
+        self.limit = limit
 
 
 class _Reader:
@@ -132,11 +140,11 @@ class _Reader:
     def _spend(self, n: int) -> None:
         self.budget -= n
         if self.budget < 0:
-            raise _Stop(f"more than {MAX_READ} bytes of pickle opcodes")
+            raise _Stop(f"more than {MAX_READ} bytes of pickle opcodes", limit=True)
 
     def read(self, n: int = -1) -> bytes:
         if n < 0 or n > self.budget:
-            raise _Stop(f"more than {MAX_READ} bytes of pickle opcodes")
+            raise _Stop(f"more than {MAX_READ} bytes of pickle opcodes", limit=True)
         data = self.f.read(n)
         self._spend(len(data))
         return data
@@ -145,6 +153,8 @@ class _Reader:
         line = self.f.readline(MAX_LINE)
         self._spend(len(line))
         if not line.endswith(b"\n"):
+            if len(line) >= MAX_LINE:
+                raise _Stop(f"a text argument longer than {MAX_LINE} bytes", limit=True)
             raise _Stop("a text argument without its newline")
         return line
 
@@ -166,7 +176,9 @@ def scan_stream(f: IO[bytes], *, budget: int = MAX_READ) -> PickleScan:
         try:
             _scan_one(reader, found)
         except _Stop as stop:
-            return PickleScan(tuple(found), False, str(stop))
+            if stop.limit:
+                return PickleScan(tuple(found), False, str(stop))
+            return PickleScan(tuple(found), True, "" if n else f"not a pickle past this point: {stop}")
     return PickleScan(tuple(found))
 
 
@@ -282,9 +294,7 @@ def scan_file(path: str | os.PathLike[str]) -> PickleScan:
             return _scan_zip(f)
         if head.startswith(b"\x93NUMPY"):
             return _scan_npy(f)
-        if not head.startswith(b"\x80") and head[:1] not in (b"(", b"c", b"}", b"]"):
-            return PickleScan((), True, "not a pickle")  # e.g. a raw `.bin` of floats: nothing to import
-        return scan_stream(f)
+        return scan_stream(f)  # a raw `.bin` of floats stops at its first byte that is no opcode
 
 
 def _scan_zip(f: IO[bytes]) -> PickleScan:

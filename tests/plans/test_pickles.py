@@ -41,11 +41,16 @@ def test_stack_global_through_the_memo_is_found() -> None:
     assert scan_stream(io.BytesIO(data)).unsafe == ("os.system",)
 
 
-def test_truncated_or_oversized_stream_is_dangerous() -> None:
+def test_a_stream_read_past_a_limit_is_dangerous_a_malformed_one_is_judged_by_its_globals() -> None:
     cut = pickle.dumps([1, 2, 3], protocol=2)[:-3]
-    assert not scan_stream(io.BytesIO(cut)).complete
-    big = pickle.dumps("x" * 5000, protocol=0)
-    assert scan_stream(io.BytesIO(big), budget=100).dangerous
+    assert not scan_stream(io.BytesIO(cut)).dangerous  # the unpickler stops at the fault too
+    evil_then_garbage = pickle.dumps(_Evil(), protocol=2)[:-2] + b"\xff\xff"
+    assert scan_stream(io.BytesIO(evil_then_garbage)).dangerous
+    assert scan_stream(io.BytesIO(pickle.dumps("x" * 5000, protocol=0)), budget=100).dangerous
+    # a protocol-0 string longer than the reader's line limit, hiding a global after it
+    hidden = b"S'" + b"x" * (70 * 1024) + b"'\n0cos\nsystem\n."
+    assert scan_stream(io.BytesIO(hidden)).dangerous
+    assert scan_stream(io.BytesIO(b"\x00\x01raw float bytes")).globals == ()
 
 
 def test_npy_objects_are_pickles_and_plain_arrays_are_safe(tmp_path: Path) -> None:
