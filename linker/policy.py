@@ -259,11 +259,13 @@ def pinned_paths(
 
 
 def check_planned(lock: Lockfile, plan: LockPlan, global_cache: Path, log: Callable[[str], None] | None = None) -> None:
-    """`check_policy` for what `linker lock` would write: each changed entry with its new files."""
+    """`check_policy` for the lock `linker lock` leaves: each changed entry with its new files, and the entries it
+    found up to date."""
     from dataclasses import replace
 
     by_label = {e.label: e for e in lock.entries}
     pairs = [(replace(by_label[c.repo], revision=c.new_revision, files=c.files), list(c.files)) for c in plan.changes]
+    pairs += [(e, list(e.files)) for label in plan.unchanged if (e := by_label[label]).files is not None]
     check_policy(lock.policy, pairs, locate=cache_locator(global_cache, lock.view), log=log)
 
 

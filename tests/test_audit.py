@@ -73,6 +73,10 @@ def test_dangerous_pickle_is_never_linked_nor_loaded(project, hub_store, hub_env
     r = project.linker("sync", env=hub_env)
     assert r.returncode == 0, r.stderr
     assert (snap / "evil.pkl").is_file() and not marker.exists()
+    # linked under `allow`: back under the default, verify reads the view and refuses it
+    project.write_lock([entry(hub_store, REPO, sha)])
+    r = project.linker("verify", env=hub_env)
+    assert r.returncode == 1 and "evil.pkl is a dangerous pickle" in r.stderr
 
 
 def _deny(project, models, **policy):
@@ -100,6 +104,16 @@ def test_policy_deny_refuses_on_each_command(project, hub_store, hub_env, pickle
     assert not (project.view / "models--acme--pickled").exists()  # nothing linked
     if command == "sync":
         assert not any(project.global_cache.rglob("pytorch_model.bin"))  # refused before downloading
+
+
+def test_lock_refuses_an_up_to_date_entry_under_deny(project, hub_store, hub_env, pickles):
+    gen, _ = pickles
+    sha = push(hub_store, REPO, files=_files(gen, "pytorch_model.bin"))
+    project.write_lock([entry(hub_store, REPO, sha)])
+    assert project.linker("lock", "--check", env=hub_env).returncode == 0
+    _deny(project, [entry(hub_store, REPO, sha)])
+    r = project.linker("lock", "--check", env=hub_env)
+    assert r.returncode == 1 and "pytorch_model.bin is a pickle" in r.stderr
 
 
 def test_remote_code_deny_and_the_exclude_that_avoids_it(project, hub_store, hub_env):
