@@ -108,6 +108,7 @@ class PickleScan:
     globals: tuple[str, ...]
     complete: bool = True  # False: a limit stopped the reading (dangerous: the unpickler might read on)
     note: str = ""  # where and why reading stopped, or the format read ("zip checkpoint", "npy object array")
+    objects: bool = True  # False: a `.npy` whose header declares no Python objects (numpy unpickles nothing)
 
     @property
     def unsafe(self) -> tuple[str, ...]:
@@ -331,12 +332,6 @@ def _scan_npy(f: IO[bytes]) -> PickleScan:
     except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
         return PickleScan((), False, "unreadable .npy header")
     if "O" not in repr(descr):
-        return PickleScan((), True, "npy without objects")
+        return PickleScan((), True, "npy without objects", objects=False)
     scan = scan_stream(f)
     return PickleScan(scan.globals, scan.complete, scan.note or "npy object array")
-
-
-def npy_holds_objects(path: str | os.PathLike[str]) -> bool:
-    """Whether a `.npy` file's header declares Python objects (which numpy loads by unpickling)."""
-    with os.fdopen(open_regular(path), "rb") as f:
-        return _scan_npy(f).note != "npy without objects"

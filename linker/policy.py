@@ -146,17 +146,18 @@ def cache_locator(*caches: Path) -> Locator:
 _scanned: dict[tuple[int, int, int, int], PickleScan] = {}
 
 
-def _scan(blob: Path) -> PickleScan | None:
-    """The blob's scan, remembered for this process by device, inode, size and mtime; None if unreadable."""
-    from .pickles import scan_file  # pickletools, zipfile: only when a pickle is on this machine
+def _scan(blob: Path) -> PickleScan:
+    """The blob's scan, remembered for this process by device, inode, size and mtime. A blob that cannot be read
+    is an incomplete scan (dangerous): what cannot be checked is not linked."""
+    from .pickles import PickleScan, scan_file  # pickletools, zipfile: only when a pickle is on this machine
 
     try:
         st = os.stat(blob)
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         if key not in _scanned:
             _scanned[key] = scan_file(blob)
-    except OSError:
-        return None
+    except OSError as exc:
+        return PickleScan((), False, f"cannot be read: {exc.strerror or exc}")
     return _scanned[key]
 
 
@@ -168,7 +169,7 @@ def audit_entry(entry: Entry, paths: Iterable[str], locate: Locator | None = Non
         scan = None
         if risk is Risk.PICKLE and locate is not None and (blob := locate(entry, path)) is not None:
             scan = _scan(blob)
-            if scan is not None and scan.note == "npy without objects":
+            if not scan.objects:
                 risk, scan = Risk.SAFE, None
         out.files.append(FileAudit(path, risk, scan))
     return out
@@ -270,8 +271,15 @@ def check_planned(lock: Lockfile, plan: LockPlan, global_cache: Path, log: Calla
 
 
 def check_lock(
-    lock: Lockfile, global_cache: Path, entries: Iterable[Entry] | None = None, log: Callable[[str], None] | None = None
+    lock: Lockfile,
+    global_cache: Path,
+    entries: Iterable[Entry] | None = None,
+    log: Callable[[str], None] | None = None,
+    *,
+    view_first: bool = False,
 ) -> list[Finding]:
-    """`check_policy` for entries of the lock, reading pickles from the global cache or the view (sync, verify)."""
+    """`check_policy` for entries of the lock, reading pickles from the global cache (what sync links) or, with
+    `view_first`, from the view (what code loads: verify)."""
     pairs = pinned_paths(lock, global_cache, entries)
-    return check_policy(lock.policy, pairs, locate=cache_locator(global_cache, lock.view), log=log)
+    caches = (lock.view, global_cache) if view_first else (global_cache, lock.view)
+    return check_policy(lock.policy, pairs, locate=cache_locator(*caches), log=log)

@@ -25,7 +25,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     from ..policy import check_lock
 
     lock = app.lockfile()
-    check_lock(lock, app.global_cache(lock.view), lock.select(ids), log=app.log)  # the format policy
+    check_lock(lock, app.global_cache(lock.view), lock.select(ids), log=app.log, view_first=True)  # policy
     if remote:
         from ..render.verify import render_remote
         from ..verify.remote import verify_remote
