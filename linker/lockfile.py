@@ -25,7 +25,9 @@ DEFAULT_CACHE_DIR = "models_cache"
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-_TOP_KEYS = {"version", "cache_dir", "link_mode", "models"}
+_TOP_KEYS = {"version", "cache_dir", "link_mode", "models", "policy"}
+POLICY_ACTIONS = ("allow", "warn", "deny")
+_POLICY_KEYS = ("pickle", "remote_code")
 _ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local"}
 _FILE_KEYS = {"size", "hash"}
 _HEXISH = re.compile(r"[0-9a-fA-F]{4,64}")
@@ -91,6 +93,14 @@ class Entry:
         return repo_label(self.id, self.type)
 
 
+@dataclass(frozen=True)
+class FormatPolicy:
+    """`policy:` at the top of the lock: what add/lock/sync/verify do with pickles and Python files."""
+
+    pickle: str = "warn"  # allow | warn | deny
+    remote_code: str = "warn"
+
+
 @dataclass
 class Lockfile:
     path: Path
@@ -98,6 +108,7 @@ class Lockfile:
     cache_dir: str = DEFAULT_CACHE_DIR
     link_mode: str | None = None
     entries: list[Entry] = field(default_factory=list)
+    policy: FormatPolicy = FormatPolicy()
 
     @property
     def root(self) -> Path:
@@ -250,7 +261,23 @@ def _build(data: Any, path: Path) -> Lockfile:
             )
         seen[entry.key] = i
         entries.append(entry)
-    return Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries)
+    policy = _policy(data.get("policy"))
+    return Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries, policy=policy)
+
+
+def _policy(value: Any) -> FormatPolicy:
+    if value is None:
+        return FormatPolicy()
+    if not isinstance(value, dict):
+        raise _Invalid(("policy",), "`policy` must map pickle / remote_code to allow, warn or deny")
+    for key, action in value.items():
+        if key not in _POLICY_KEYS:
+            raise _Invalid(
+                ("policy", key), f"unknown key {key!r} in `policy` (allowed: pickle, remote_code)", at_key=True
+            )
+        if action not in POLICY_ACTIONS:
+            raise _Invalid(("policy", key), f"`policy.{key}` must be allow, warn or deny, not {action!r}")
+    return FormatPolicy(**value)
 
 
 def _entry(raw: Any, i: int) -> Entry:

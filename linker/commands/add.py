@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_OK, ConfigError
+from ..errors import EXIT_OK, ConfigError, NotFoundError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
-from ..lockfile import load_lockfile, repo_label
+from ..lockfile import Entry, LockedFile, load_lockfile, repo_label
+from ..policy import Risk, classify
 from ..render.lock import render_added
 from ._gitignore import ignore_new_view
 
@@ -20,15 +24,20 @@ from ._gitignore import ignore_new_view
 @click.option(
     "--ref", help="The branch or tag the pin stands for in the view (default: REV if a branch/tag, else main)."
 )
+@click.option("--safe", is_flag=True, help="Exclude pickle weights when the repo has safetensors ones.")
 @json_option
 @pass_app
 def command(
-    app: App, spec: str, repo_type: str, include: tuple[str, ...], exclude: tuple[str, ...], ref: str | None
+    app: App, spec: str, repo_type: str, include: tuple[str, ...], exclude: tuple[str, ...], ref: str | None, safe: bool
 ) -> int:
     """Add a repo to the lock. REV (branch, tag or full sha; default main) is resolved on the Hub to its commit,
     and the commit's file list is written as `files`. Then `linker sync` downloads and links it.
 
-    Exit codes: 0 added; 1 the repo or revision does not exist; 2 bad arguments or already in the lock;
+    When the repo has both safetensors and pickle weights (`pytorch_model.bin`), the `exclude` keeping only the
+    safetensors is suggested; `--safe` writes it. The lock's `policy:` applies (see `linker audit`).
+
+    Exit codes: 0 added; 1 the repo or revision does not exist, or the format policy refuses a file;
+    2 bad arguments or already in the lock;
     3 Hub unreachable, token refused, or rate limited.
     """
     from .. import hub
@@ -63,6 +72,7 @@ def command(
     files = hub.list_files(repo_id, state.sha, repo_type, include, exclude)
     if not files:
         raise ConfigError(f"no file of {label}@{state.sha[:12]} matches --include/--exclude")
+    files, exclude, suggest = _safe_choice(app, Entry(repo_id, "", repo_type), files, exclude, safe, lock_path)
     warning = None
     if state.gated:
         probe = hub.gated_probe_path(files)
@@ -81,6 +91,8 @@ def command(
         "exclude": list(exclude),
         "files": files,
     }
+    if suggest:
+        app.log(f"note: {label} has safetensors weights; `--safe` (exclude: {suggest}) links only those")
     created = create_lockfile(lock_path)  # under the lockfile lock: a concurrent `add` may have made it
     upsert_entry(lock_path, entry)
     ignored = ignore_new_view(app, lock_path) if created else None
@@ -101,9 +113,32 @@ def command(
                 "size": size,
                 "gated": state.gated,
                 "warning": warning,
+                "exclude": list(exclude),
+                "safe_exclude": suggest,
                 "gitignore": ignored.to_json() if ignored else None,
             }
         )
     else:
         render_added(app, label, state.sha, ref, len(files), size, lock_path, created)
     return EXIT_OK
+
+
+def _safe_choice(
+    app: App, entry: Entry, files: dict[str, LockedFile], exclude: tuple[str, ...], safe: bool, lock_path: Path
+) -> tuple[dict[str, LockedFile], tuple[str, ...], list[str] | None]:
+    """The files, the exclude to write and the safe-subset suggestion (None once written, or when there is none);
+    then the lock's format policy on what would be written (exit 1 when it refuses a file)."""
+    from ..hfcache import matches_patterns
+    from ..lockfile import FormatPolicy
+    from ..policy import check_policy, safe_subset
+
+    suggest = safe_subset(files)
+    if safe and suggest is None and any(classify(p) is Risk.PICKLE for p in files):
+        raise NotFoundError(f"{entry.label} has no safetensors weights: `--safe` cannot leave its pickles out")
+    if safe and suggest:
+        exclude = (*exclude, *(g for g in suggest if g not in exclude))
+        files = {p: f for p, f in files.items() if matches_patterns(p, None, list(exclude))}
+        suggest = None
+    policy = load_lockfile(lock_path).policy if lock_path.exists() else FormatPolicy()
+    check_policy(policy, [(replace(entry, files=files), list(files))], log=app.log)
+    return files, exclude, suggest

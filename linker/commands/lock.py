@@ -7,6 +7,7 @@ import click
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..lockplan import apply_lock_plan, plan_lock
+from ..policy import check_planned
 from ..render.lock import render_lock
 from ..render.text import n_entries
 
@@ -38,6 +39,8 @@ def command(app: App, ids: tuple[str, ...], upgrade: bool, check: bool, jobs: in
     n = len(ids) or len(lock.entries)
     app.log(f"locking {n_entries(n)} against {hub.endpoint()}")
     plan = plan_lock(lock, upgrade=upgrade, ids=ids, jobs=jobs)
+    if not plan.errors:
+        check_planned(lock, plan, app.global_cache(lock.view), log=app.log)  # the format policy, before writing
     write = not check and not plan.errors and bool(plan.changes)
     if write:
         apply_lock_plan(lock.path, plan)

@@ -22,7 +22,10 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     holding the 40-hex pins, no stale `.no_exist` marker, the project's refs in the global cache. `linker repair`
     fixes what this reports.
     """
+    from ..policy import check_lock
+
     lock = app.lockfile()
+    check_lock(lock, app.global_cache(lock.view), lock.select(ids), log=app.log, view_first=True)  # policy
     if remote:
         from ..render.verify import render_remote
         from ..verify.remote import verify_remote

@@ -12,6 +12,7 @@ from ..filelocks import view_lock
 from ..hfcache import offline_mode
 from ..hfcache.linked import former_cache, former_cache_notice
 from ..lockfile import Lockfile
+from ..policy import check_lock
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import SyncOptions, plan_sync
@@ -97,6 +98,7 @@ def sync(
     log: Callable[[str], None] | None = None,
 ) -> SyncResult:
     """Make the view match the lock. With `dry_run`, only compute (and return) the plan."""
+    check_lock(lock, global_cache, log=log)  # the format policy, before anything is downloaded or linked
     if dry_run:
         planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
         return SyncResult(planned.plan, applied=False, link_mode=planned.link_mode)
@@ -141,6 +143,7 @@ def sync_locked(
             fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
         except FetchError as exc:  # link everything else first; what is missing is listed with its fix
             fetched, fetch_error = exc.fetched, exc
+        check_lock(lock, global_cache)  # what was just downloaded is read before it is linked
         planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest,
                                former_notice=False)  # fmt: skip
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
