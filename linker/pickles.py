@@ -307,7 +307,7 @@ def _scan_zip(f: IO[bytes]) -> PickleScan:
                 if info.file_size > MAX_ZIP_MEMBER:
                     return PickleScan(tuple(found), False, f"{info.filename} is {info.file_size} bytes unpacked")
                 with z.open(info) as member:
-                    scan = scan_stream(member)  # type: ignore[arg-type]
+                    scan = scan_stream(member)
                 found.extend(scan.globals)
                 if not scan.complete:
                     return PickleScan(tuple(found), False, f"{info.filename}: {scan.note}")
