@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_OK, ConfigError
-from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
-from ..lockfile import load_lockfile, repo_label
+from ..errors import EXIT_OK
+from ..hfcache import REPO_TYPES
 from ..render.lock import render_added
 from ._gitignore import ignore_new_view
 
@@ -31,79 +30,19 @@ def command(
     Exit codes: 0 added; 1 the repo or revision does not exist; 2 bad arguments or already in the lock;
     3 Hub unreachable, token refused, or rate limited.
     """
-    from .. import hub
-    from ..lockedit import create_lockfile, lockfile_to_edit, upsert_entry
+    from ..adding import add_repo
+    from ..lockedit import lockfile_to_edit
 
     repo_id, _, revision = spec.partition("@")
-    revision = revision or "main"
-    if why := check_repo_id(repo_id):
-        raise ConfigError(f"invalid repo id {repo_id!r}: {why}")
-    revision = hub.check_revision_syntax(revision)
-    is_sha = bool(SHA40.fullmatch(revision))
-    ref = ref or ("main" if is_sha else revision)
-    if not is_safe_repo_path(ref) or SHA40.fullmatch(ref):
-        raise ConfigError(f"--ref {ref!r} must be a branch or tag name such as main or v1.0")
-
     lock_path = lockfile_to_edit(app.config)
-    if lock_path.exists():
-        lock = load_lockfile(lock_path)
-        old = lock.find(repo_id, repo_type)
-        if old is not None:
-            n = lock.entries.index(old) + 1
-            pin = old.revision[:12] if old.resolved else f"not locked yet, {old.wants}"
-            hint = "moves its pin" if old.resolved else "pins it"
-            raise ConfigError(
-                f"{old.label} is already in {lock_path} (entry {n}: {pin}, ref {old.ref})",
-                hint=f"`linker lock --upgrade {old.id}` {hint}; `linker remove {old.id}` drops it",
-            )
-
-    label = repo_label(repo_id, repo_type)
-    app.log(f"resolving {label}@{revision} on {hub.endpoint()}")
-    state = hub.repo_state(repo_id, revision, repo_type)
-    files = hub.list_files(repo_id, state.sha, repo_type, include, exclude)
-    if not files:
-        raise ConfigError(f"no file of {label}@{state.sha[:12]} matches --include/--exclude")
-    warning = None
-    if state.gated:
-        probe = hub.gated_probe_path(files)
-        if probe is not None:
-            try:
-                hub.check_access(repo_id, state.sha, probe, repo_type)
-            except hub.HubTrouble as exc:
-                warning = f"warning: {exc.message}; `linker sync` cannot download it until then"
-
-    entry = {
-        "id": repo_id,
-        "type": repo_type,
-        "revision": state.sha,
-        "ref": ref,
-        "include": list(include),
-        "exclude": list(exclude),
-        "files": files,
-    }
-    created = create_lockfile(lock_path)  # under the lockfile lock: a concurrent `add` may have made it
-    upsert_entry(lock_path, entry)
-    ignored = ignore_new_view(app, lock_path) if created else None
-
-    size = sum(f.size for f in files.values())
-    if warning:
-        app.log(warning)
+    added = add_repo(
+        lock_path, repo_id, revision or "main", repo_type, include=include, exclude=exclude, ref=ref, log=app.log
+    )
+    ignored = ignore_new_view(app, lock_path) if added.created else None
+    if added.warning:
+        app.log(added.warning)
     if app.json:
-        app.emit_json(
-            {
-                "lockfile": str(lock_path),
-                "created": created,
-                "id": repo_id,
-                "type": repo_type,
-                "revision": state.sha,
-                "ref": ref,
-                "files": len(files),
-                "size": size,
-                "gated": state.gated,
-                "warning": warning,
-                "gitignore": ignored.to_json() if ignored else None,
-            }
-        )
+        app.emit_json({**added.to_json(), "gitignore": ignored.to_json() if ignored else None})
     else:
-        render_added(app, label, state.sha, ref, len(files), size, lock_path, created)
+        render_added(app, added.label, added.revision, added.ref, added.files, added.size, lock_path, added.created)
     return EXIT_OK
