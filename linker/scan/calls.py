@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,7 +18,6 @@ from .finders import TRIGGERS, Arg, Finder, finders_for
 from .scope import Scope, global_names, module_scope, string_value
 
 DynamicKind = Literal["argument", "repo-type", "revision", "default-model"]
-TRIGGER_RE = re.compile(r"\b(?:" + "|".join(map(re.escape, TRIGGERS)) + r")\b")
 _EXPR_MAX = 60
 
 
@@ -71,13 +69,18 @@ class SourceScan:
         self.found: list[Found] = []
         self._trees: list[ast.Module] = []
         self._module: Scope | None = None
+        self._globals = False  # some source has `global`
+        self._walrus = False  # some source has `:=`
 
-    def add_tree(self, tree: ast.Module) -> None:
+    def add_tree(self, tree: ast.Module, text: str) -> None:
         self._trees.append(tree)
+        self._globals = self._globals or "global" in text
+        self._walrus = self._walrus or ":=" in text
 
-    def run(self, tree: ast.Module, text: str, cell: int | None = None) -> None:
-        """Find the loader calls in `tree` (one of the added trees), whose source is `text`."""
-        lines = _trigger_lines(text)
+    def run(self, tree: ast.Module, text: str, cell: int | None = None, lines: list[int] | None = None) -> None:
+        """Find the loader calls in `tree` (one of the added trees), whose source is `text` (`lines`: the lines
+        where a loader's name appears, when already known)."""
+        lines = trigger_lines(text) if lines is None else lines
         if lines:
             self._cell, self._lines = cell, lines
             self._visit(tree, _LazyModule(self))
@@ -85,9 +88,9 @@ class SourceScan:
     def module(self) -> Scope:
         if self._module is None:
             names: set[str] = set()
-            for tree in self._trees:
+            for tree in self._trees if self._globals else ():
                 names |= global_names(tree)
-            self._module = module_scope(self._trees, names)
+            self._module = module_scope(self._trees, names, walrus=self._walrus)
         return self._module
 
     # the walk ---------------------------------------------------------------------------------------------------
@@ -95,36 +98,33 @@ class SourceScan:
         start = getattr(node, "lineno", None)
         if start is None:
             return True  # arguments, comprehension, withitem...: no position of their own
+        decorators = getattr(node, "decorator_list", None)
+        if decorators:
+            start = min(start, decorators[0].lineno)
         end = getattr(node, "end_lineno", None) or start
         i = bisect.bisect_left(self._lines, start)
         return i < len(self._lines) and self._lines[i] <= end
 
     def _visit(self, node: ast.AST, scope: _AnyScope) -> None:
-        for child in ast.iter_child_nodes(node):
-            if not self._spans_trigger(child):
+        self._each(ast.iter_child_nodes(node), scope)
+
+    def _each(self, nodes: Iterable[ast.AST], scope: _AnyScope) -> None:
+        for child in nodes:
+            if isinstance(child, _NO_CALLS) or not self._spans_trigger(child):
                 continue
             if isinstance(child, ast.Call):
                 self._call(child, scope)
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                outer = scope
-                for part in _evaluated_outside(child):
-                    self._visit(part, outer)
-                self._visit_body(child, _Lazy(_function_scope(outer, child)))
+                self._each(_evaluated_outside(child), scope)
+                inner = _Lazy(_function_scope(scope, child))
+                self._each([child.body] if isinstance(child, ast.Lambda) else child.body, inner)
             elif isinstance(child, ast.ClassDef):
-                for part in [*child.decorator_list, *child.bases, *child.keywords]:
-                    self._visit(part, scope)
-                self._visit_body(child, _Lazy(_class_scope(scope, child)))
+                self._each([*child.decorator_list, *child.bases, *child.keywords], scope)
+                self._each(child.body, _Lazy(_class_scope(scope, child)))
             elif isinstance(child, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 self._visit(child, _Lazy(_comprehension_scope(scope, child)))
             else:
                 self._visit(child, scope)
-
-    def _visit_body(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef, scope: _Lazy
-    ) -> None:
-        body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
-        holder = ast.Module(body=body, type_ignores=[])  # type: ignore[arg-type]
-        self._visit(holder, scope)
 
     # one call ---------------------------------------------------------------------------------------------------
     def _call(self, call: ast.Call, scope: _AnyScope) -> None:
@@ -226,6 +226,8 @@ class _Lazy:
 
 
 _AnyScope = Scope | _LazyModule | _Lazy
+#: Nodes that hold no call: never entered.
+_NO_CALLS = (ast.Import, ast.ImportFrom, ast.Name, ast.Constant, ast.Pass, ast.Global, ast.Nonlocal, ast.alias)
 
 
 def _real(scope: _AnyScope) -> Scope:
@@ -252,16 +254,22 @@ def _comprehension_scope(
     return lambda: _real(outer).comprehension(node)
 
 
-def _trigger_lines(text: str) -> list[int]:
-    """The line numbers (sorted, 1-based) where a loader's name appears."""
-    lines: list[int] = []
-    line, pos = 1, 0
-    for m in TRIGGER_RE.finditer(text):
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
-        if not lines or lines[-1] != line:
-            lines.append(line)
-    return lines
+def trigger_lines(text: str) -> list[int]:
+    """The line numbers (sorted, 1-based) where a loader's name appears as a whole word."""
+    found: set[int] = set()
+    size = len(text)
+    for word in TRIGGERS:
+        i = text.find(word)
+        while i != -1:
+            j = i + len(word)
+            if (i == 0 or not _is_ident(text[i - 1])) and (j >= size or not _is_ident(text[j])):
+                found.add(text.count("\n", 0, i) + 1)
+            i = text.find(word, j)
+    return sorted(found)
+
+
+def _is_ident(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _evaluated_outside(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:

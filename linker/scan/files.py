@@ -12,13 +12,14 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
-from .calls import SourceScan
+from .calls import SourceScan, trigger_lines
 from .finders import TRIGGERS
+from .reduce import reduce_source
 
 SUFFIXES = (".py", ".ipynb")
 #: Folders never read: version control, dependencies, caches, notebook autosaves (copies of the notebooks).
@@ -67,6 +68,7 @@ class Rules:
     root: Path
     skip: tuple[Path, ...] = ()  # absolute folders never entered (the view)
     excludes: tuple[str, ...] = ()
+    listings: dict[Path, frozenset[str]] = field(default_factory=dict, compare=False)  # for is_local, per scan
 
     def relative(self, path: Path) -> str:
         try:
@@ -138,19 +140,39 @@ def scan_file(path: Path, rules: Rules, problems: list[Unreadable]) -> SourceSca
         return None
     if not _TRIGGER_BYTES.search(data):
         return None
-    scan = SourceScan(rel, _local_check(path.parent, rules.root))
+    scan = SourceScan(rel, _local_check(path.parent, rules))
     if path.suffix == ".ipynb":
         _scan_notebook(scan, data, problems)
         return scan
     try:
-        tree = ast.parse(data, filename=rel)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        problems.append(Unreadable(rel, "syntax", _why(exc)))
-        return None
-    text = data.decode("utf-8", errors="replace")
-    scan.add_tree(tree)
-    _run(scan, tree, text, None, problems)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # another encoding (PEP 263): parsed from bytes, whole
+        text = None
+    lines = trigger_lines(text) if text is not None else None
+    tree = _parse_reduced(text, lines) if text is not None and lines else None
+    if tree is None:
+        try:
+            tree = ast.parse(data, filename=rel)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            problems.append(Unreadable(rel, "syntax", _why(exc)))
+            return None
+    if text is None:
+        text = data.decode("utf-8", errors="replace")
+    scan.add_tree(tree, text)
+    _run(scan, tree, text, None, problems, lines)
     return scan
+
+
+def _parse_reduced(text: str, lines: list[int]) -> ast.Module | None:
+    """The tree of `text` with the functions and classes that name no loader stubbed out (reduce.py); None
+    when that saves nothing or does not parse (a syntax error only in a stubbed body is then not reported)."""
+    reduced = reduce_source(text, lines)
+    if reduced is None:
+        return None
+    try:
+        return ast.parse(reduced)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _scan_notebook(scan: SourceScan, data: bytes, problems: list[Unreadable]) -> None:
@@ -175,15 +197,22 @@ def _scan_notebook(scan: SourceScan, data: bytes, problems: list[Unreadable]) ->
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             problems.append(Unreadable(f"{scan.path}:cell{n}", "syntax", _why(exc)))
             continue
-        scan.add_tree(tree)
+        scan.add_tree(tree, text)
         parsed.append((n, tree, text))
     for n, tree, text in parsed:
         _run(scan, tree, text, n, problems)
 
 
-def _run(scan: SourceScan, tree: ast.Module, text: str, cell: int | None, problems: list[Unreadable]) -> None:
+def _run(
+    scan: SourceScan,
+    tree: ast.Module,
+    text: str,
+    cell: int | None,
+    problems: list[Unreadable],
+    lines: list[int] | None = None,
+) -> None:
     try:
-        scan.run(tree, text, cell)
+        scan.run(tree, text, cell, lines)
     except RecursionError:
         where = f"{scan.path}:cell{cell}" if cell is not None else scan.path
         problems.append(Unreadable(where, "syntax", "nested too deeply to read"))
@@ -201,19 +230,35 @@ def _cell_python(text: str) -> str | None:
     return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
 
 
-def _local_check(folder: Path, root: Path) -> Callable[[str], bool]:
+def _local_check(folder: Path, rules: Rules) -> Callable[[str], bool]:
     """`is_local(name)`: a path, not a Hub id: `./x`, `../x`, `/abs`, `~/x`, `C:\\x`, or a name that exists on disk
     beside the file or in the project folder."""
 
     def is_local(name: str) -> bool:
         if not name or name.startswith((".", "/", "~")) or "\\" in name or (len(name) > 1 and name[1] == ":"):
             return True
-        try:
-            return (folder / name).exists() or (root / name).exists()
-        except OSError:  # a name too long for a path is not one
-            return False
+        return any(_exists(base, name, rules.listings) for base in (folder, rules.root))
 
     return is_local
+
+
+def _exists(base: Path, name: str, listings: dict[Path, frozenset[str]]) -> bool:
+    """`base/name` exists; the first part is looked up in a cached listing of `base`, so most names cost no
+    system call."""
+    listing = listings.get(base)
+    if listing is None:
+        try:
+            listing = frozenset(os.listdir(base))
+        except OSError:
+            listing = frozenset()
+        listings[base] = listing
+    head, _, rest = name.partition("/")
+    if head not in listing:
+        return False
+    try:
+        return not rest or os.path.exists(os.path.join(base, name))
+    except (OSError, ValueError):  # a name too long for a path, a NUL: not one
+        return False
 
 
 def _why(exc: BaseException) -> str:

@@ -23,11 +23,13 @@ class Scope:
         *,
         is_class: bool = False,
         params: frozenset[str] = frozenset(),
+        walrus: bool = False,
     ) -> None:
         self.bindings = bindings
         self.parent = parent
         self.is_class = is_class
         self.params = params  # parameters: their default is evaluated where the function is defined
+        self.walrus = walrus  # the source has `:=`, which binds names inside expressions
 
     def lookup(self, name: str) -> tuple[ast.expr | None, Scope | None]:
         """The expression `name` is bound to and the scope to evaluate it in; (None, None) when unknown."""
@@ -44,7 +46,7 @@ class Scope:
         them again) and every name its body binds."""
         outer = self.parent if self.is_class and self.parent is not None else self
         body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)  # type: ignore[list-item]
-        bound, declared = _bindings(body)
+        bound, declared = _bindings(body, self.walrus)
         names: dict[str, ast.expr | None] = {}
         for arg, default in _parameters(node.args):
             names[arg] = default if arg not in bound else None
@@ -54,23 +56,23 @@ class Scope:
                 names[name] = value
         for name in declared:
             names.pop(name, None)  # `global X` / `nonlocal X`: looked up outside
-        return Scope(names, outer, params=params)
+        return Scope(names, outer, params=params, walrus=self.walrus)
 
     def klass(self, node: ast.ClassDef) -> Scope:
-        bound, _ = _bindings(list(node.body))
-        return Scope(dict(bound), self, is_class=True)
+        bound, _ = _bindings(list(node.body), self.walrus)
+        return Scope(dict(bound), self, is_class=True, walrus=self.walrus)
 
     def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp) -> Scope:
         targets = {n.id: None for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
-        return Scope(dict.fromkeys(targets), self)
+        return Scope(dict.fromkeys(targets), self, walrus=self.walrus)
 
 
-def module_scope(trees: Iterable[ast.Module], global_names: set[str]) -> Scope:
+def module_scope(trees: Iterable[ast.Module], global_names: set[str], *, walrus: bool = False) -> Scope:
     """The module scope of one file (or of every code cell of a notebook, which share one namespace). A name some
     function declares `global` may be rebound there, so it is never a constant."""
     body: list[ast.AST] = [stmt for tree in trees for stmt in tree.body]
-    bound, _ = _bindings(body)
-    return Scope({k: (None if k in global_names else v) for k, v in bound.items()}, None)
+    bound, _ = _bindings(body, walrus)
+    return Scope({k: (None if k in global_names else v) for k, v in bound.items()}, None, walrus=walrus)
 
 
 def global_names(tree: ast.Module) -> set[str]:
@@ -118,41 +120,76 @@ def _parameters(args: ast.arguments) -> Iterator[tuple[str, ast.expr | None]]:
             yield extra.arg, None
 
 
-def _bindings(body: list[ast.AST]) -> tuple[dict[str, ast.expr | None], set[str]]:
+def _bindings(body: list[ast.AST], walrus: bool) -> tuple[dict[str, ast.expr | None], set[str]]:
     """Names bound in a scope's own code (not in nested functions, classes or comprehensions): name -> the value
-    of its one plain assignment, or None; and the names declared `global` or `nonlocal`."""
+    of its one plain assignment, or None; and the names declared `global` or `nonlocal`. Only statements are
+    read, and their targets; expressions are searched only when the source has a `:=` (`walrus`)."""
     values: dict[str, list[ast.expr | None]] = {}
     declared: set[str] = set()
-    handled: set[int] = set()
 
-    def bind(name: str, value: ast.expr | None) -> None:
+    def bind(name: str, value: ast.expr | None = None) -> None:
         values.setdefault(name, []).append(value)
 
-    for node in _walk_scope(body):
+    def bind_targets(*targets: ast.AST | None) -> None:
+        for target in targets:
+            if target is not None:
+                for n in ast.walk(target):
+                    if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+                        bind(n.id)
+                    elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+                        bind(n.name)
+                    elif isinstance(n, ast.MatchMapping) and n.rest:
+                        bind(n.rest)
+
+    for node in _statements(body):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     bind(target.id, node.value)
-                    handled.add(id(target))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            handled.add(id(node.target))
-            if node.value is not None:  # `x: str` alone binds nothing
+                else:
+                    bind_targets(target)
+        elif isinstance(node, ast.AnnAssign):
+            if isinstance(node.target, ast.Name) and node.value is not None:  # `x: str` alone binds nothing
                 bind(node.target.id, node.value)
-        elif isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load) and id(node) not in handled:
-                bind(node.id, None)
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor)):
+            bind_targets(node.target)
+        elif isinstance(node, ast.Delete):
+            bind_targets(*node.targets)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            bind_targets(*(item.optional_vars for item in node.items))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bind(node.name, None)
+            bind(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
-                bind((alias.asname or alias.name).split(".")[0], None)
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-            bind(node.name, None)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            bind(node.rest, None)
+                bind((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bind(node.name)
+        elif isinstance(node, ast.match_case):
+            bind_targets(node.pattern)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             declared.update(node.names)
+    if walrus:
+        for node in _walk_scope(body):
+            if isinstance(node, ast.NamedExpr):
+                bind(node.target.id)
     return {k: (v[0] if len(v) == 1 else None) for k, v in values.items()}, declared
+
+
+def _statements(body: list[ast.AST]) -> Iterator[ast.AST]:
+    """The statements of one scope, in compound statements too (and their except handlers and match cases),
+    not inside nested functions or classes."""
+    todo = list(reversed(body))
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not isinstance(
+            node, (ast.stmt, ast.ExceptHandler, ast.match_case)
+        ):
+            continue
+        inner: list[ast.AST] = []
+        for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+            inner.extend(getattr(node, name, ()))
+        todo.extend(reversed(inner))
 
 
 def _walk_scope(nodes: list[ast.AST]) -> Iterator[ast.AST]:
