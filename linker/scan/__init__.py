@@ -44,12 +44,21 @@ def find_references(
 
 
 def scan(paths: Sequence[Path], *, root: Path, lock: Lockfile | None, excludes: Iterable[str] = ()) -> ScanReport:
-    """Scan `paths` (default: `root`, the lockfile's folder) and judge what they name against `lock`. The lock's
-    view is never read. ConfigError (exit 2) for a path that does not exist."""
+    """Scan `paths` (default: `root`, the lockfile's folder; the lockfile itself, given as a path, stands for its
+    folder) and judge what they name against `lock`. The lock's view is never read. Lock entries no code names
+    are listed only when the whole folder was scanned. ConfigError (exit 2) for a path that does not exist."""
     targets = list(paths) or [root]
     for p in targets:
         if not p.exists():
             raise ConfigError(f"{p}: no such file or folder")
+    if lock is not None:
+        lock_file = lock.path.resolve()
+        targets = [root if p.resolve() == lock_file else p for p in targets]
+    complete = any(p.resolve() == root.resolve() for p in targets)
     skip = [lock.view] if lock is not None else []
     files, found, problems = find_references(targets, root, skip=skip, excludes=excludes)
-    return ScanReport.build(root.absolute(), lock, files, found, problems)
+    report = ScanReport.build(root.absolute(), lock, files, found, problems)
+    if not complete:
+        report.unnamed = []  # some files only (a pre-commit hook): what the others name is unknown
+    report.complete = complete
+    return report

@@ -102,6 +102,7 @@ class ScanReport(Verdict):
     unreadable: list[Unreadable]
     added: list[Added] = field(default_factory=list)  # `--add`: what was written
     not_added: list[tuple[str, str]] = field(default_factory=list)  # `--add`: label, why not
+    complete: bool = True  # the whole project folder was scanned (else `unnamed` is left empty)
 
     @classmethod
     def build(
@@ -116,7 +117,9 @@ class ScanReport(Verdict):
         """The same references judged against `lock` (after `--add` wrote it); `added`/`not_added` are kept."""
         found = [r.found for r in self.references]
         new = ScanReport.build(self.root, lock, self.files, found, self.unreadable)
-        new.added, new.not_added = self.added, self.not_added
+        new.added, new.not_added, new.complete = self.added, self.not_added, self.complete
+        if not self.complete:
+            new.unnamed = []
         return new
 
     def of(self, state: State) -> list[Reference]:
@@ -143,6 +146,7 @@ class ScanReport(Verdict):
             "root": str(self.root),
             "lockfile": str(self.lockfile) if self.lockfile else None,
             "files": self.files,
+            "complete": self.complete,
             "ok": self.ok,
             "counts": self.counts(),
             "references": [r.to_json() for r in self.references],
