@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import subprocess
 import sys
@@ -160,9 +161,11 @@ def main() -> int:
         per_1000 = best / args.files * 1000
         print(f"{args.files} files ({lines} lines; {parsed} call loaders): {summary}")
         print(f"linker scan, fresh process, best of {len(runs)}: {best:.2f} s = {args.files / best:.0f} files/s")
-        print(f"  (CPU time, user + system: {cpu:.2f} s; the machine is shared, wall time includes waiting)")
+        load = os.getloadavg()[0]
+        print(f"  CPU time (user + system): {cpu:.2f} s = {cpu / args.files * 1000:.2f} s per 1,000 files")
+        print(f"  load average {load:.1f} on {os.cpu_count()} core(s): wall time includes waiting for a core")
         verdict = "OK" if per_1000 < GOAL_PER_1000 else "MISSED"
-        print(f"{per_1000:.2f} s per 1,000 files (goal: under {GOAL_PER_1000:.0f} s): {verdict}")
+        print(f"{per_1000:.2f} s per 1,000 files, wall (goal: under {GOAL_PER_1000:.0f} s): {verdict}")
         return 0 if per_1000 < GOAL_PER_1000 else 1
 
 
