@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_OK, ConfigError, NotFoundError
-from ..hfcache import REPO_TYPES, SHA40, check_repo_id, is_safe_repo_path
-from ..lockfile import Entry, LockedFile, load_lockfile, repo_label
-from ..policy import Risk, classify
+from ..errors import EXIT_OK
+from ..hfcache import REPO_TYPES
 from ..render.lock import render_added
 from ._gitignore import ignore_new_view
 
@@ -40,105 +35,27 @@ def command(
     2 bad arguments or already in the lock;
     3 Hub unreachable, token refused, or rate limited.
     """
-    from .. import hub
-    from ..lockedit import create_lockfile, lockfile_to_edit, upsert_entry
+    from ..adding import add_repo
+    from ..lockedit import lockfile_to_edit
 
     repo_id, _, revision = spec.partition("@")
-    revision = revision or "main"
-    if why := check_repo_id(repo_id):
-        raise ConfigError(f"invalid repo id {repo_id!r}: {why}")
-    revision = hub.check_revision_syntax(revision)
-    is_sha = bool(SHA40.fullmatch(revision))
-    ref = ref or ("main" if is_sha else revision)
-    if not is_safe_repo_path(ref) or SHA40.fullmatch(ref):
-        raise ConfigError(f"--ref {ref!r} must be a branch or tag name such as main or v1.0")
-
     lock_path = lockfile_to_edit(app.config)
-    if lock_path.exists():
-        lock = load_lockfile(lock_path)
-        old = lock.find(repo_id, repo_type)
-        if old is not None:
-            n = lock.entries.index(old) + 1
-            pin = old.revision[:12] if old.resolved else f"not locked yet, {old.wants}"
-            hint = "moves its pin" if old.resolved else "pins it"
-            raise ConfigError(
-                f"{old.label} is already in {lock_path} (entry {n}: {pin}, ref {old.ref})",
-                hint=f"`linker lock --upgrade {old.id}` {hint}; `linker remove {old.id}` drops it",
-            )
-
-    label = repo_label(repo_id, repo_type)
-    app.log(f"resolving {label}@{revision} on {hub.endpoint()}")
-    state = hub.repo_state(repo_id, revision, repo_type)
-    files = hub.list_files(repo_id, state.sha, repo_type, include, exclude)
-    if not files:
-        raise ConfigError(f"no file of {label}@{state.sha[:12]} matches --include/--exclude")
-    files, exclude, suggest = _safe_choice(app, Entry(repo_id, "", repo_type), files, exclude, safe, lock_path)
-    warning = None
-    if state.gated:
-        probe = hub.gated_probe_path(files)
-        if probe is not None:
-            try:
-                hub.check_access(repo_id, state.sha, probe, repo_type)
-            except hub.HubTrouble as exc:
-                warning = f"warning: {exc.message}; `linker sync` cannot download it until then"
-
-    entry = {
-        "id": repo_id,
-        "type": repo_type,
-        "revision": state.sha,
-        "ref": ref,
-        "include": list(include),
-        "exclude": list(exclude),
-        "files": files,
-    }
-    if suggest:
-        app.log(f"note: {label} has safetensors weights; `--safe` (exclude: {suggest}) links only those")
-    created = create_lockfile(lock_path)  # under the lockfile lock: a concurrent `add` may have made it
-    upsert_entry(lock_path, entry)
-    ignored = ignore_new_view(app, lock_path) if created else None
-
-    size = sum(f.size for f in files.values())
-    if warning:
-        app.log(warning)
+    added = add_repo(
+        lock_path,
+        repo_id,
+        revision or "main",
+        repo_type,
+        include=include,
+        exclude=exclude,
+        ref=ref,
+        safe=safe,
+        log=app.log,
+    )
+    ignored = ignore_new_view(app, lock_path) if added.created else None
+    if added.warning:
+        app.log(added.warning)
     if app.json:
-        app.emit_json(
-            {
-                "lockfile": str(lock_path),
-                "created": created,
-                "id": repo_id,
-                "type": repo_type,
-                "revision": state.sha,
-                "ref": ref,
-                "files": len(files),
-                "size": size,
-                "gated": state.gated,
-                "warning": warning,
-                "exclude": list(exclude),
-                "safe_exclude": suggest,
-                "gitignore": ignored.to_json() if ignored else None,
-            }
-        )
+        app.emit_json({**added.to_json(), "gitignore": ignored.to_json() if ignored else None})
     else:
-        render_added(app, label, state.sha, ref, len(files), size, lock_path, created)
+        render_added(app, added.label, added.revision, added.ref, added.files, added.size, lock_path, added.created)
     return EXIT_OK
-
-
-def _safe_choice(
-    app: App, entry: Entry, files: dict[str, LockedFile], exclude: tuple[str, ...], safe: bool, lock_path: Path
-) -> tuple[dict[str, LockedFile], tuple[str, ...], list[str] | None]:
-    """The files, the exclude to write and the safe-subset suggestion (None once written, or when there is none);
-    then the lock's format policy on what would be written (exit 1 when it refuses a file)."""
-    from ..hfcache import matches_patterns
-    from ..lockfile import FormatPolicy
-    from ..policy import check_policy, safe_subset
-
-    suggest = safe_subset(files)
-    if safe and suggest is None and any(classify(p) is Risk.PICKLE for p in files):
-        raise NotFoundError(f"{entry.label} has no safetensors weights: `--safe` cannot leave its pickles out")
-    if safe and suggest:
-        exclude = (*exclude, *(g for g in suggest if g not in exclude))
-        files = {p: f for p, f in files.items() if matches_patterns(p, None, list(exclude))}
-        suggest = None
-    policy = load_lockfile(lock_path).policy if lock_path.exists() else FormatPolicy()
-    check_policy(policy, [(replace(entry, files=files), list(files))], log=app.log)
-    return files, exclude, suggest
