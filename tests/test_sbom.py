@@ -18,6 +18,7 @@ from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDi
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from linker.sbom.licenses import HUB_TO_SPDX
+from linker.sbom.validate import problems
 from testing import fsfaults
 from testing.cachefactory import build_repo, fake_commit, git_blob_sha1, sha256_hex
 
@@ -131,8 +132,10 @@ def test_spdx_is_valid_2_3_with_the_same_content(pinned: Any) -> None:
     ]
     gitoids = [r["referenceLocator"] for r in contained["config.json"]["externalRefs"]]
     assert f"gitoid:blob:sha1:{git_blob_sha1(CONFIG)}" in gitoids
-    described = [r["relatedSpdxElement"] for r in doc["relationships"] if r["relationshipType"] == "DESCRIBES"]
-    assert [packages[d]["name"] for d in described] == ["org/model", "org/rows"]
+    (described,) = [r["relatedSpdxElement"] for r in doc["relationships"] if r["relationshipType"] == "DESCRIBES"]
+    assert packages[described]["name"] == pinned.root.name  # the project, which depends on every entry
+    deps = [r["relatedSpdxElement"] for r in doc["relationships"] if r["spdxElementId"] == described]
+    assert [packages[d]["name"] for d in deps] == ["org/model", "org/rows"]
 
 
 def test_a_mirror_endpoint_is_named_in_the_purl_without_its_userinfo(pinned: Any) -> None:
@@ -255,3 +258,37 @@ def test_a_card_is_read_safely(project: Any) -> None:
 
 def test_every_mapped_hub_license_is_an_spdx_id() -> None:
     assert [s for s in HUB_TO_SPDX.values() if not is_supported_id(s)] == []
+
+
+def test_an_empty_lock_and_a_local_revision_give_valid_documents(project: Any) -> None:
+    project.write_lock([])
+    assert _cyclonedx_errors(_sbom(project)) is None
+    assert _spdx_errors(_sbom(project, "--format", "spdx")) == []
+    build_repo(project.global_cache, "org/migrated", {MODEL: {"config.json": CONFIG}})
+    project.write_lock([{"id": "org/migrated", "revision": MODEL, "local": True}])
+    assert project.linker("sync", "--offline").returncode == 0
+    doc = _sbom(project)
+    assert _cyclonedx_errors(doc) is None
+    (c,) = doc["components"]
+    assert {"name": "hf-linker:local", "value": "true"} in c["properties"]
+    assert "externalReferences" not in c  # no Hub has this revision
+    spdx = _sbom(project, "--format", "spdx")
+    assert _spdx_errors(spdx) == []
+    assert next(p for p in spdx["packages"] if p["name"] == "org/migrated")["downloadLocation"] == "NOASSERTION"
+
+
+def test_a_file_list_not_from_the_lock_or_a_tree_is_flagged(project: Any) -> None:
+    build_repo(project.global_cache, "org/notree", {MODEL: {"config.json": CONFIG}}, trees=False)
+    project.write_lock([{"id": "org/notree", "revision": MODEL}])
+    assert project.linker("sync", "--offline").returncode == 0
+    r = project.linker("sbom", env=DEFAULT)
+    assert r.returncode == 0, r.stderr
+    assert "warning: org/notree: the file list comes from the snapshot listing" in r.stderr
+    (c,) = json.loads(r.stdout)["components"]
+    assert {"name": "hf-linker:file-list", "value": "snapshot"} in c["properties"]
+    assert c["components"][0]["omniborId"] == [f"gitoid:blob:sha1:{git_blob_sha1(CONFIG)}"]  # from the link
+
+
+def test_validate_reports_what_the_official_validators_reject() -> None:
+    assert problems({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "nope"}]}, "cyclonedx")
+    assert problems({"spdxVersion": "SPDX-2.3"}, "spdx")

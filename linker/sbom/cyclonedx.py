@@ -44,13 +44,15 @@ def _component(entry: SbomEntry, sbom: Sbom) -> dict[str, Any]:
     out.update({"name": entry.name, "version": entry.revision, "purl": entry.purl})
     if entry.card is not None and (licenses := _licenses(entry.card)):
         out["licenses"] = licenses
-    out["externalReferences"] = [{"type": "distribution", "url": f"{entry.repo_url}/tree/{entry.revision}"}]
+    if not entry.local:  # a local revision exists on no Hub
+        out["externalReferences"] = [{"type": "distribution", "url": f"{entry.repo_url}/tree/{entry.revision}"}]
     if entry.card is not None and entry.type == "model":
         out["modelCard"] = _model_card(entry.card, sbom)
     out["properties"] = [
         {"name": "hf-linker:repo-type", "value": entry.type},
         {"name": "hf-linker:ref", "value": entry.ref},
         {"name": "hf-linker:file-list", "value": entry.listing},
+        *([{"name": "hf-linker:local", "value": "true"}] if entry.local else []),
     ]
     if entry.card is not None and entry.type != "model":  # a dataset's card has no modelCard: its tags, then
         out["properties"] += _card_properties(entry.card)

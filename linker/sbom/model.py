@@ -44,6 +44,7 @@ class SbomEntry:
     files: tuple[SbomFile, ...]
     listing: Listing  # where the file list came from (linker/pins.py)
     card: ModelCard | None = None
+    local: bool = False  # the revision was derived from content by `linker migrate`: no Hub commit has it
 
     @property
     def namespace(self) -> str:
@@ -125,4 +126,5 @@ def _entry(entry: Entry, view: Path, global_cache: Path, endpoint: str, roots: t
         tuple(files),
         pins.listing,
         card,
+        entry.local,
     )

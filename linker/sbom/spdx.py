@@ -19,25 +19,24 @@ from .model import Sbom, SbomEntry, SbomFile
 from .stamp import serial, timestamp
 
 NOASSERTION = "NOASSERTION"
+PROJECT_REF = "SPDXRef-project"
 _PURPOSE_COMMENT = {"model": "machine-learning-model", "dataset": "dataset", "space": "application"}
 _REF_CHARS = re.compile(r"[^A-Za-z0-9.\-]+")
 _DNS_NAME = re.compile(r"(?i)[a-z0-9]+([.-][a-z0-9]+)*\.[a-z]{2,5}")  # what SPDX tools accept as a host
 
 
 def spdx(sbom: Sbom) -> dict[str, Any]:
-    packages: list[dict[str, Any]] = []
-    relationships: list[dict[str, str]] = []
+    packages: list[dict[str, Any]] = [_project(sbom)]
+    relationships = [_rel("SPDXRef-DOCUMENT", "DESCRIBES", PROJECT_REF)]
     extracted: dict[str, dict[str, str]] = {}
     for n, entry in enumerate(sbom.entries, 1):
         ref = f"SPDXRef-{entry.type}-{n}-{_idstring(entry.id)}"
         packages.append(_package(entry, ref, extracted))
-        relationships.append(
-            {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": ref}
-        )
+        relationships.append(_rel(PROJECT_REF, "DEPENDS_ON", ref))
         for m, f in enumerate(entry.files, 1):
             file_ref = f"{ref}-file-{m}"
             packages.append(_file_package(entry, f, file_ref))
-            relationships.append({"spdxElementId": ref, "relationshipType": "CONTAINS", "relatedSpdxElement": file_ref})
+            relationships.append(_rel(ref, "CONTAINS", file_ref))
     content = {"packages": packages, "relationships": relationships}
     doc: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
@@ -51,6 +50,25 @@ def spdx(sbom: Sbom) -> dict[str, Any]:
     if extracted:
         doc["hasExtractedLicensingInfos"] = list(extracted.values())
     return doc
+
+
+def _rel(element: str, kind: str, related: str) -> dict[str, str]:
+    return {"spdxElementId": element, "relationshipType": kind, "relatedSpdxElement": related}
+
+
+def _project(sbom: Sbom) -> dict[str, Any]:
+    """The project (the lockfile's folder), which the document describes and which depends on every entry (as
+    CycloneDX's `metadata.component`)."""
+    return {
+        "SPDXID": PROJECT_REF,
+        "name": sbom.project,
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": False,
+        "primaryPackagePurpose": "APPLICATION",
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+    }
 
 
 def _idstring(text: str) -> str:
@@ -68,7 +86,7 @@ def _package(entry: SbomEntry, ref: str, extracted: dict[str, dict[str, str]]) -
         "SPDXID": ref,
         "name": entry.id,
         "versionInfo": entry.revision,
-        "downloadLocation": _location(f"git+{entry.repo_url}@{entry.revision}"),
+        "downloadLocation": NOASSERTION if entry.local else _location(f"git+{entry.repo_url}@{entry.revision}"),
         "filesAnalyzed": False,
         "primaryPackagePurpose": "OTHER",
         "licenseConcluded": NOASSERTION,
@@ -77,7 +95,8 @@ def _package(entry: SbomEntry, ref: str, extracted: dict[str, dict[str, str]]) -
         "externalRefs": [
             {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": entry.purl}
         ],
-        "comment": f"{_PURPOSE_COMMENT[entry.type]}; ref {entry.ref}; file list from {entry.listing}",
+        "comment": f"{_PURPOSE_COMMENT[entry.type]}; ref {entry.ref}; file list from {entry.listing}"
+        + ("; local revision (derived from content by linker migrate, on no Hub)" if entry.local else ""),
     }
     if entry.card is not None and (summary := _summary(entry.card)):
         out["description"] = summary
@@ -86,10 +105,11 @@ def _package(entry: SbomEntry, ref: str, extracted: dict[str, dict[str, str]]) -
 
 def _file_package(entry: SbomEntry, f: SbomFile, ref: str) -> dict[str, Any]:
     url = f"{entry.repo_url}/resolve/{entry.revision}/{quote(f.path)}"
+    location = NOASSERTION if entry.local else _location(url)
     out: dict[str, Any] = {
         "SPDXID": ref,
         "name": f.path,
-        "downloadLocation": _location(url),
+        "downloadLocation": location,
         "filesAnalyzed": False,
         "primaryPackagePurpose": "FILE",
         "licenseConcluded": NOASSERTION,
