@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +294,14 @@ def test_a_file_list_not_from_the_lock_or_a_tree_is_flagged(project: Any) -> Non
 def test_validate_reports_what_the_official_validators_reject() -> None:
     assert problems({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "nope"}]}, "cyclonedx")
     assert problems({"spdxVersion": "SPDX-2.3"}, "spdx")
+
+
+def test_sbom_starts_without_huggingface_hub(pinned: Any) -> None:
+    env = {**os.environ, "HF_HUB_CACHE": str(pinned.global_cache)}
+    env.pop("HF_ENDPOINT")
+    cmd = [sys.executable, "-X", "importtime", "-m", "linker", "sbom", "--format", "spdx"]
+    r = subprocess.run(cmd, cwd=pinned.root, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert "linker.sbom.spdx" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("huggingface_hub", "cyclonedx", "spdx_tools")}
