@@ -283,7 +283,7 @@ def test_a_file_list_not_from_the_lock_or_a_tree_is_flagged(project: Any) -> Non
     build_repo(project.global_cache, "org/notree", {MODEL: {"config.json": CONFIG}}, trees=False)
     project.write_lock([{"id": "org/notree", "revision": MODEL}])
     assert project.linker("sync", "--offline").returncode == 0
-    r = project.linker("sbom", env=DEFAULT)
+    r = project.linker("sbom", "-o", "-", env=DEFAULT)  # `-`: stdout
     assert r.returncode == 0, r.stderr
     assert "warning: org/notree: the file list comes from the snapshot listing" in r.stderr
     (c,) = json.loads(r.stdout)["components"]

@@ -10,6 +10,8 @@ import click
 from ..context import App, pass_app
 from ..errors import EXIT_OK, EXIT_USAGE, LinkerError, fs_boundary
 from ..fsutil import atomic_write_text
+from ..lockfile import repo_label
+from ..pins import PROVEN
 
 
 class InvalidSbomError(LinkerError):
@@ -26,7 +28,9 @@ class InvalidSbomError(LinkerError):
     show_default=True,
     help="CycloneDX 1.6 JSON or SPDX 2.3 JSON.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the document to FILE (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the document to FILE (default, and `-`: stdout)."
+)
 @click.option("--validate", is_flag=True, help="Check the document against its schema (needs hf-linker[sbom]).")
 @pass_app
 def command(app: App, ids: tuple[str, ...], fmt: str, output: str | None, validate: bool) -> int:
@@ -36,13 +40,14 @@ def command(app: App, ids: tuple[str, ...], fmt: str, output: str | None, valida
     lock, global_cache = app.project()
     sbom = collect(lock, global_cache, lock.select(ids))
     for e in sbom.entries:
-        if e.listing not in ("lock", "tree"):
+        label = repo_label(e.id, e.type)
+        if e.listing not in PROVEN:
             app.log(
-                f"warning: {e.id}: the file list comes from the {e.listing} listing, not the lock: run `linker lock`"
+                f"warning: {label}: the file list comes from the {e.listing} listing, not the lock: run `linker lock`"
             )
         unknown = sum(1 for f in e.files if not (f.sha256 or f.gitoid))
         if unknown:
-            app.log(f"warning: {e.id}: {unknown} file(s) without a known hash: run `linker lock`")
+            app.log(f"warning: {label}: {unknown} file(s) without a known hash: run `linker lock`")
     doc = document(sbom, fmt)
     if validate:
         from ..sbom.validate import problems
@@ -53,7 +58,7 @@ def command(app: App, ids: tuple[str, ...], fmt: str, output: str | None, valida
                 f"the {fmt} document is invalid: {found[0]}" + (f" (+{len(found) - 1} more)" if len(found) > 1 else "")
             )
     text = json.dumps(doc, indent=2) + "\n"
-    if output is None:
+    if output is None or output == "-":
         click.echo(text, nl=False)
         return EXIT_OK
     path = Path(output)

@@ -75,7 +75,7 @@ def hub_endpoint() -> str:
     if port is not None:
         netloc += f":{port}"
     clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-    return scrub_url(clean) if parts.scheme else scrub_url(raw.rstrip("/"))
+    return scrub_url(clean) if parts.scheme else raw.rsplit("@", 1)[-1].rstrip("/")  # no scheme: no URL, but no secret
 
 
 def purl(entry: Entry, endpoint: str) -> str:
