@@ -136,3 +136,39 @@ def test_absent_is_validated_strictly(project, hub_store):
     project.write_lock([{"id": "acme/m", "revision": sha, "files": files, "absent": ["config.json"]}])
     r = project.linker("status")
     assert r.returncode == 2 and "`files` has it" in r.stderr, r.stderr
+
+
+def test_lock_widens_an_entry_and_only_exact_narrows_it(project, hub_store, hub, hub_env, tmp_path):
+    sha = push(hub_store, "acme/m")
+    project.lock_path.write_text(
+        f"version: 1\nmodels:\n  # the encoder\n  - id: acme/m\n    revision: {sha}\n    include: [tokenizer_config.json]\n"
+    )
+    cmd = [sys.executable, LOADER, _plan(tmp_path, LOADS)]
+    r = project.linker("record", "--", *cmd, env=hub_env)
+    assert r.returncode == 1 and "acme/m: model.safetensors (left-out" in r.stderr, _out(r)
+    assert project.linker("record", "--lock", "--", *cmd, env=hub_env).returncode == 0
+    e = lock_entries(project)["acme/m"]
+    assert e.include == ("tokenizer_config.json", "config.json", "model.safetensors")  # widened, not narrowed
+    assert e.absent == ("adapter_config.json",) and "# the encoder" in project.lock_path.read_text()
+    assert project.linker("record", "--lock", "--exact", "--", *cmd, env=hub_env).returncode == 0
+    e = lock_entries(project)["acme/m"]
+    assert e.include == ("config.json", "model.safetensors") and set(e.files or {}) == set(e.include)
+
+
+def test_record_sees_plain_snapshot_download(project, hub_store, hub, hub_env, tmp_path):
+    push(hub_store, "acme/m")
+    code = (
+        "from huggingface_hub import snapshot_download; "
+        "print(snapshot_download('acme/m', allow_patterns=['*.json']))"
+    )
+    r = project.linker("record", "--json", "--lock", "--", sys.executable, "-c", code, env=hub_env)
+    assert r.returncode == 0, _out(r)
+    doc = json.loads(r.stdout[r.stdout.index("{") :])
+    assert doc["repos"][0]["loaded"] == ["config.json", "special_tokens_map.json", "tokenizer_config.json"]
+    assert project.linker("sync", env=hub_env).returncode == 0
+    r = project.linker("run", "--strict", "--", sys.executable, "-c", code)
+    assert r.returncode == 0, _out(r)
+    other = "from huggingface_hub import hf_hub_download; hf_hub_download('acme/z', 'config.json')"
+    r = project.linker("run", "--strict", "--", sys.executable, "-c", other)  # a repo the lock does not have
+    assert r.returncode == 1 and "acme/z: config.json (not in the lock" in r.stderr, _out(r)
+    assert "Traceback" in r.stderr  # CMD's own error passes through

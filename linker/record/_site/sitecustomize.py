@@ -115,129 +115,75 @@ def _kind(exc: BaseException) -> str:
     return "missing"
 
 
+def _observed(fn: str, orig: Any, repo_id: Any, path: Any, kw: dict[str, Any], call: Any) -> Any:
+    """Run `call()` one level deeper (lookups it makes itself are its own) and record what came of it."""
+    where = (repo_id, kw.get("repo_type"), kw.get("revision"), path, kw.get("cache_dir"))
+    quiet = bool(kw.get("local_dir") or kw.get("dry_run"))  # not the cache: nothing a view would serve
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        result = call()
+    except BaseException as exc:
+        if not quiet:
+            _record(fn, *where, _kind(exc), error=exc)
+        raise
+    finally:
+        _local.depth -= 1
+    if not quiet:
+        _record(fn, *where, "found", result)
+    return result
+
+
 def _wrap_download(orig: Any) -> Any:
     @functools.wraps(orig)
     def hf_hub_download(repo_id: str, filename: str, *args: Any, **kw: Any) -> Any:
         sub = kw.get("subfolder")
         path = f"{sub}/{filename}" if sub else filename
-        _local.depth = getattr(_local, "depth", 0) + 1
-        try:
-            result = orig(repo_id, filename, *args, **kw)
-        except BaseException as exc:
-            if not kw.get("local_dir"):
-                _record(
-                    "hf_hub_download",
-                    repo_id,
-                    kw.get("repo_type"),
-                    kw.get("revision"),
-                    path,
-                    kw.get("cache_dir"),
-                    _kind(exc),
-                    error=exc,
-                )
-            raise
-        finally:
-            _local.depth -= 1
-        if not kw.get("local_dir") and not kw.get("dry_run"):
-            _record(
-                "hf_hub_download",
-                repo_id,
-                kw.get("repo_type"),
-                kw.get("revision"),
-                path,
-                kw.get("cache_dir"),
-                "found",
-                result,
-            )
-        return result
+        return _observed("hf_hub_download", orig, repo_id, path, kw, lambda: orig(repo_id, filename, *args, **kw))
 
     hf_hub_download.__linker_wrapped__ = True  # type: ignore[attr-defined]
     return hf_hub_download
+
+
+def _wrap_snapshot(orig: Any) -> Any:
+    @functools.wraps(orig)
+    def snapshot_download(repo_id: str, *args: Any, **kw: Any) -> Any:
+        return _observed("snapshot_download", orig, repo_id, None, kw, lambda: orig(repo_id, *args, **kw))
+
+    snapshot_download.__linker_wrapped__ = True  # type: ignore[attr-defined]
+    return snapshot_download
 
 
 def _wrap_try(orig: Any, no_exist: Any) -> Any:
     @functools.wraps(orig)
     def try_to_load_from_cache(repo_id: str, filename: str, *args: Any, **kw: Any) -> Any:
         result = orig(repo_id, filename, *args, **kw)
-        if getattr(_local, "depth", 0) == 0:
-            names = ("cache_dir", "revision", "repo_type")
-            given = dict(zip(names, args, strict=False))
-            given.update({k: kw[k] for k in names if k in kw})
+        if getattr(_local, "depth", 0) == 0:  # inside hf_hub_download it is that call's own business
+            given = dict(zip(("cache_dir", "revision", "repo_type"), args, strict=False))
+            given.update(kw)
             status = "absent" if result is no_exist else ("found" if isinstance(result, str) else "uncached")
-            _record(
-                "try_to_load_from_cache",
-                repo_id,
-                given.get("repo_type"),
-                given.get("revision"),
-                filename,
-                given.get("cache_dir"),
-                status,
-                result if isinstance(result, str) else None,
-            )
+            found = result if isinstance(result, str) else None
+            where = (given.get("repo_type"), given.get("revision"), filename, given.get("cache_dir"))
+            _record("try_to_load_from_cache", repo_id, *where, status, found)
         return result
 
     try_to_load_from_cache.__linker_wrapped__ = True  # type: ignore[attr-defined]
     return try_to_load_from_cache
 
 
-def _wrap_snapshot(orig: Any) -> Any:
-    @functools.wraps(orig)
-    def snapshot_download(repo_id: str, *args: Any, **kw: Any) -> Any:
-        try:
-            result = orig(repo_id, *args, **kw)
-        except BaseException as exc:
-            if not kw.get("local_dir"):
-                _record(
-                    "snapshot_download",
-                    repo_id,
-                    kw.get("repo_type"),
-                    kw.get("revision"),
-                    None,
-                    kw.get("cache_dir"),
-                    "missing",
-                    error=exc,
-                )
-            raise
-        if not kw.get("local_dir") and not kw.get("dry_run"):
-            _record(
-                "snapshot_download",
-                repo_id,
-                kw.get("repo_type"),
-                kw.get("revision"),
-                None,
-                kw.get("cache_dir"),
-                "found",
-                result,
-            )
-        return result
-
-    snapshot_download.__linker_wrapped__ = True  # type: ignore[attr-defined]
-    return snapshot_download
-
-
 def _wrap_info(orig: Any, kind: str | None) -> Any:
     @functools.wraps(orig)
     def info(self: Any, repo_id: str, *args: Any, **kw: Any) -> Any:
+        if getattr(_local, "depth", 0):  # asked by snapshot_download or hf_hub_download, which record the outcome
+            return orig(self, repo_id, *args, **kw)
         repo_type = kind or kw.get("repo_type") or "model"
         try:
             result = orig(self, repo_id, *args, **kw)
         except BaseException as exc:
             _record(orig.__name__, repo_id, repo_type, kw.get("revision"), None, None, "missing", error=exc)
             raise
-        try:
-            sha = getattr(result, "sha", None)
-            rec = {
-                "fn": orig.__name__,
-                "repo_id": repo_id,
-                "repo_type": repo_type,
-                "revision": kw.get("revision"),
-                "commit": sha,
-                "path": None,
-                "status": "info",
-            }
-            _write(rec)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            rec = {"fn": orig.__name__, "repo_id": repo_id, "repo_type": repo_type, "revision": kw.get("revision")}
+            _write({**rec, "commit": getattr(result, "sha", None), "path": None, "status": "info"})
         return result
 
     info.__linker_wrapped__ = True  # type: ignore[attr-defined]
