@@ -158,8 +158,7 @@ def test_lock_widens_an_entry_and_only_exact_narrows_it(project, hub_store, hub,
 def test_record_sees_plain_snapshot_download(project, hub_store, hub, hub_env, tmp_path):
     push(hub_store, "acme/m")
     code = (
-        "from huggingface_hub import snapshot_download; "
-        "print(snapshot_download('acme/m', allow_patterns=['*.json']))"
+        "from huggingface_hub import snapshot_download; print(snapshot_download('acme/m', allow_patterns=['*.json']))"
     )
     r = project.linker("record", "--json", "--lock", "--", sys.executable, "-c", code, env=hub_env)
     assert r.returncode == 0, _out(r)
