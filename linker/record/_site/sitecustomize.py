@@ -115,13 +115,13 @@ def _kind(exc: BaseException) -> str:
     return "missing"
 
 
-def _observed(fn: str, orig: Any, repo_id: Any, path: Any, kw: dict[str, Any], call: Any) -> Any:
-    """Run `call()` one level deeper (lookups it makes itself are its own) and record what came of it."""
+def _observed(fn: str, orig: Any, repo_id: Any, path: Any, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+    """Run `orig(*args, **kw)` one level deeper (lookups it makes itself are its own) and record what came of it."""
     where = (repo_id, kw.get("repo_type"), kw.get("revision"), path, kw.get("cache_dir"))
     quiet = bool(kw.get("local_dir") or kw.get("dry_run"))  # not the cache: nothing a view would serve
     _local.depth = getattr(_local, "depth", 0) + 1
     try:
-        result = call()
+        result = orig(*args, **kw)
     except BaseException as exc:
         if not quiet:
             _record(fn, *where, _kind(exc), error=exc)
@@ -138,7 +138,7 @@ def _wrap_download(orig: Any) -> Any:
     def hf_hub_download(repo_id: str, filename: str, *args: Any, **kw: Any) -> Any:
         sub = kw.get("subfolder")
         path = f"{sub}/{filename}" if sub else filename
-        return _observed("hf_hub_download", orig, repo_id, path, kw, lambda: orig(repo_id, filename, *args, **kw))
+        return _observed("hf_hub_download", orig, repo_id, path, (repo_id, filename, *args), kw)
 
     hf_hub_download.__linker_wrapped__ = True  # type: ignore[attr-defined]
     return hf_hub_download
@@ -147,7 +147,7 @@ def _wrap_download(orig: Any) -> Any:
 def _wrap_snapshot(orig: Any) -> Any:
     @functools.wraps(orig)
     def snapshot_download(repo_id: str, *args: Any, **kw: Any) -> Any:
-        return _observed("snapshot_download", orig, repo_id, None, kw, lambda: orig(repo_id, *args, **kw))
+        return _observed("snapshot_download", orig, repo_id, None, (repo_id, *args), kw)
 
     snapshot_download.__linker_wrapped__ = True  # type: ignore[attr-defined]
     return snapshot_download
