@@ -141,7 +141,8 @@ def test_absent_is_validated_strictly(project, hub_store):
 def test_lock_widens_an_entry_and_only_exact_narrows_it(project, hub_store, hub, hub_env, tmp_path):
     sha = push(hub_store, "acme/m")
     project.lock_path.write_text(
-        f"version: 1\nmodels:\n  # the encoder\n  - id: acme/m\n    revision: {sha}\n    include: [tokenizer_config.json]\n"
+        f"version: 1\nmodels:\n  # the encoder\n  - id: acme/m\n    revision: {sha}\n"
+        "    include: [tokenizer_config.json]\n"
     )
     cmd = [sys.executable, LOADER, _plan(tmp_path, LOADS)]
     r = project.linker("record", "--", *cmd, env=hub_env)
