@@ -172,3 +172,14 @@ def test_record_sees_plain_snapshot_download(project, hub_store, hub, hub_env, t
     r = project.linker("run", "--strict", "--", sys.executable, "-c", other)  # a repo the lock does not have
     assert r.returncode == 1 and "acme/z: config.json (not in the lock" in r.stderr, _out(r)
     assert "Traceback" in r.stderr  # CMD's own error passes through
+
+
+def test_record_sees_what_datasets_load_dataset_reads(project, hub_store, hub, hub_env, tmp_path):
+    rows = {"data/train.jsonl": b'{"text": "a", "label": 0}\n', "data/unused.parquet": b"\x00" * 50_000}
+    push(hub_store, "org/rows", repo_type="dataset", files={**rows, "README.md": b"# rows\n"})
+    code = "from datasets import load_dataset; load_dataset('org/rows', data_files='data/train.jsonl', split='train')"
+    env = {**hub_env, "HF_DATASETS_CACHE": str(tmp_path / "datasets-cache")}
+    r = project.linker("record", "--lock", "--", sys.executable, "-c", code, env=env)
+    assert r.returncode == 0, _out(r)
+    e = lock_entries(project)["dataset:org/rows"]
+    assert "data/train.jsonl" in e.include and "data/unused.parquet" not in (e.files or {})
