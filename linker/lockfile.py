@@ -28,7 +28,7 @@ Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TOP_KEYS = {"version", "cache_dir", "link_mode", "models", "policy"}
 POLICY_ACTIONS = ("allow", "warn", "deny")
 _POLICY_KEYS = ("pickle", "remote_code")
-_ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local"}
+_ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local", "absent"}
 _FILE_KEYS = {"size", "hash"}
 _HEXISH = re.compile(r"[0-9a-fA-F]{4,64}")
 
@@ -78,6 +78,7 @@ class Entry:
     files: dict[str, LockedFile] | None = None
     local: bool = False
     wants: str | None = None  # hand-written intent `linker lock` has not resolved yet: the branch or tag to pin
+    absent: tuple[str, ...] = ()  # files code probed that the pin does not have (sync writes `.no_exist` markers)
 
     @property
     def resolved(self) -> bool:
@@ -315,7 +316,8 @@ def _entry(raw: Any, i: int) -> Entry:
         raise _Invalid((*at, "local"), "`local` must be true or false")
     if local and wants is not None:
         raise _Invalid(at, f"{repo_id}: a `local: true` entry (from `linker migrate`) needs its `revision` commit")
-    return Entry(repo_id, revision, repo_type, ref, include, exclude, files, local, wants)
+    absent = _absent(raw.get("absent"), (*at, "absent"), files)
+    return Entry(repo_id, revision, repo_type, ref, include, exclude, files, local, wants, absent)
 
 
 def _revision(value: Any, where: tuple[Any, ...], ref: str) -> tuple[str, str | None]:
@@ -349,6 +351,22 @@ def _globs(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
         raise _Invalid(where, f"`{where[-1]}` must be a list of glob patterns, e.g. [{value!r}]")
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _Invalid(where, f"`{where[-1]}` must be a list of glob patterns")
+    return tuple(value)
+
+
+def _absent(value: Any, where: tuple[Any, ...], files: dict[str, LockedFile] | None) -> tuple[str, ...]:
+    """`absent`: repo paths the pin does not have (recorded by `linker record --lock`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _Invalid(where, "`absent` must be a list of file paths in the repo")
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or not is_safe_repo_path(name):
+            raise _Invalid((*where, i), f"absent file {name!r} must be a relative path inside the repo")
+        if files is not None and name in files:
+            raise _Invalid((*where, i), f"{name} is listed in `absent` but the entry's `files` has it")
+    if len(set(value)) != len(value):
+        raise _Invalid(where, "`absent` lists a file twice")
     return tuple(value)
 
 

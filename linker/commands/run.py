@@ -23,19 +23,32 @@ IGNORED = (signal.SIGINT, signal.SIGQUIT)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--strict", is_flag=True, help="Record every Hub lookup; exit 1 if the view could not serve one.")
 @click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_app
-def command(app: App, cmd: tuple[str, ...]) -> int:
+def command(app: App, strict: bool, cmd: tuple[str, ...]) -> int:
     """Run CMD with HF_HUB_CACHE=<view> and HF_HUB_OFFLINE=1; exit with its exit code (128+N if signal N
-    killed it). SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to linker are passed on to CMD."""
+    killed it). SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to linker are passed on to CMD.
+
+    --strict also points HF_ENDPOINT at a 127.0.0.1 port that answers nothing and records every huggingface_hub
+    lookup (as `linker record` does); after CMD ends it prints each file the view could not serve and exits 1 if
+    there was one, else CMD's exit code. Probes for files the entry lists as `absent` are not misses."""
     env = {**os.environ, **view_environment(app)}
-    program = cmd[0]
+    check_program(cmd[0], env)
+    if strict:
+        from ._strict import run_strict
+
+        return run_strict(app, list(cmd), env)
+    return run_forwarding(list(cmd), env)
+
+
+def check_program(program: str, env: dict[str, str]) -> None:
+    """Exit 2 before anything runs when `program` is not a command."""
     if shutil.which(program, path=env.get("PATH")) is None:
         if os.path.isdir(program):
             raise ConfigError(f"{program}: is a folder, not a command")
         if not os.path.exists(program):
             raise ConfigError(f"command not found: {program}")
-    return run_forwarding(list(cmd), env)
 
 
 def run_forwarding(argv: list[str], env: dict[str, str]) -> int:

@@ -15,8 +15,8 @@ import yaml
 from ..lockfile import Loader, LockedFile
 
 #: Key order of a new entry.
-ENTRY_KEY_ORDER = ("id", "type", "revision", "ref", "local", "include", "exclude", "files")
-_DEFAULTS: dict[str, Any] = {"type": "model", "ref": "main", "local": False, "include": [], "exclude": []}
+ENTRY_KEY_ORDER = ("id", "type", "revision", "ref", "local", "include", "exclude", "absent", "files")
+_DEFAULTS: dict[str, Any] = {"type": "model", "ref": "main", "local": False, "include": [], "exclude": [], "absent": []}
 IDENTITY = ("id", "type")  # how an entry is found; never rewritten
 _PLAIN = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./@+=-]*")
 NEW_LOCKFILE = "# Pinned Hugging Face models of this project (see `linker --help`).\nversion: 1\nmodels: []\n"
@@ -40,7 +40,7 @@ def normalize(entry: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in entry.items():
         if key == "files" and value is not None:
             value = {p: _file_data(f) for p, f in sorted(value.items())}
-        elif key in ("include", "exclude") and value is not None:
+        elif key in ("include", "exclude", "absent") and value is not None:
             value = list(value)
         if key in _DEFAULTS and value == _DEFAULTS[key]:
             value = None

@@ -22,7 +22,20 @@ from ..hfcache import REFS, ensure_cachedir_tag, repo_folder_name, write_ref
 from ..projects import record_owner
 from ..viewguard import refuse_self_link
 from .manifest import Manifest, RepoRecord, save_manifest
-from .plan import BLOB, GLOBAL_REF, LINK, MOVE_ASIDE, REF, REMOVE, REMOVE_GLOBAL_REF, TREE, Action, EntryPlan, SyncPlan
+from .plan import (
+    BLOB,
+    GLOBAL_REF,
+    LINK,
+    MOVE_ASIDE,
+    NO_EXIST,
+    REF,
+    REMOVE,
+    REMOVE_GLOBAL_REF,
+    TREE,
+    Action,
+    EntryPlan,
+    SyncPlan,
+)
 
 Progress = Callable[[Action], None]
 _WORKERS = 8
@@ -55,7 +68,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
             with lock:
                 progress(action)
 
-    local = [a for a in plan.ordered() if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF)]
+    local = [a for a in plan.ordered() if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF, NO_EXIST)]
     by_repo: dict[str, list[Action]] = defaultdict(list)
     for a in local:
         by_repo[a.folder].append(a)
@@ -216,6 +229,9 @@ def _create(action: Action, repo: Path, maker: _DirMaker) -> str | None:
         atomic_write_bytes(Path(p), Path(action.target).read_bytes())
     elif action.kind == REF:
         write_ref(Path(p), action.target)
+    elif action.kind == NO_EXIST:  # an empty file, as huggingface_hub writes it
+        maker.ensure(os.path.dirname(p))
+        atomic_write_bytes(Path(p), b"")
     return None
 
 

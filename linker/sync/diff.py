@@ -20,6 +20,7 @@ from ..hfcache import (
     QUARANTINE_SUFFIX,
     CacheRepo,
     blob_rel,
+    no_exist_rel,
     project_ref_name,
     read_ref,
     read_small,
@@ -42,6 +43,7 @@ from .plan import (
     GLOBAL_REF,
     LINK,
     MOVE_ASIDE,
+    NO_EXIST,
     REF,
     REMOVE,
     REMOVE_GLOBAL_REF,
@@ -279,6 +281,11 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
             ref = ref_rel(name)
             ok = ctx.v.read_ref(name) == entry.revision
             out.append(Wanted(ref, ok, Action(REF, label, folder, ref, entry.revision), adoptable=True))
+    for path in entry.absent:  # huggingface_hub's marker: an offline probe sees "absent", not "not cached"
+        if path not in want.files:  # never hide a file the entry has (hf-cache.md pitfall 8.8)
+            rel = f"{no_exist_rel(entry.revision)}/{path}"
+            ok = os.path.isfile(f"{ctx.repo_dir}/{rel}")
+            out.append(Wanted(rel, ok, Action(NO_EXIST, label, folder, rel, entry.revision), adoptable=True))
     return out
 
 

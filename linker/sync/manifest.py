@@ -133,7 +133,7 @@ def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
     files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
     return spec_digest(
         entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
-        link_mode, str(global_cache) if link_mode != "copy" else "",
+        link_mode, str(global_cache) if link_mode != "copy" else "", *((entry.absent,) if entry.absent else ()),
     )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from .desired import Want
 from .manifest import Manifest, RepoRecord
 
 ActionKind = Literal[
-    "fetch", "move-aside", "blob", "link", "tree", "ref", "global-ref", "remove", "remove-global-ref"
+    "fetch", "move-aside", "blob", "link", "tree", "ref", "no-exist", "global-ref", "remove", "remove-global-ref"
 ]  # fmt: skip
 # Action kinds, in the order an executor applies them.
 FETCH: Final = "fetch"  # download missing files of a revision into the global cache
@@ -26,10 +26,15 @@ BLOB: Final = "blob"  # view blobs/<etag> -> the global blob (symlink, hardlink 
 LINK: Final = "link"  # view snapshots/<rev>/<path> -> ../../blobs/<etag>
 TREE: Final = "tree"  # view trees/<rev>.json copied from the global cache
 REF: Final = "ref"  # view refs/<name> = revision
+NO_EXIST: Final = (
+    "no-exist"  # view .no_exist/<rev>/<path>: a file the entry lists as `absent` (huggingface_hub's marker)
+)
 GLOBAL_REF: Final = "global-ref"  # the project's ref in the global cache = revision
 REMOVE: Final = "remove"  # a view path linker created and no longer needs
 REMOVE_GLOBAL_REF: Final = "remove-global-ref"
-ORDER: tuple[ActionKind, ...] = (FETCH, MOVE_ASIDE, BLOB, LINK, TREE, REF, GLOBAL_REF, REMOVE, REMOVE_GLOBAL_REF)
+ORDER: tuple[ActionKind, ...] = (
+    FETCH, MOVE_ASIDE, BLOB, LINK, TREE, REF, NO_EXIST, GLOBAL_REF, REMOVE, REMOVE_GLOBAL_REF
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Action:
         if self.kind in (REF, GLOBAL_REF):
             where = self.path if self.kind == GLOBAL_REF else f"{self.folder}/{self.path}"
             return f"write {where} = {self.target}"
+        if self.kind == NO_EXIST:
+            return f"mark {self.folder}/{self.path} (absent upstream)"
         if self.kind == TREE:
             return f"copy {self.folder}/{self.path}"
         if self.kind == FETCH:

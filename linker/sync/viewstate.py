@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..hfcache import QUARANTINE_SUFFIX, blob_matches, parse_repo_folder
+from ..hfcache import NO_EXIST, QUARANTINE_SUFFIX, blob_matches, parse_repo_folder
 from .desired import Want
 
 
@@ -57,6 +57,8 @@ def ours(p: str, rel: str, etag: str | None) -> bool:
     if not stat.S_ISREG(st.st_mode):
         return False
     if rel.startswith(("refs/", "trees/")):
+        return True
+    if rel.startswith(f"{NO_EXIST}/") and st.st_size == 0:  # a `.no_exist` marker: empty, it holds nothing
         return True
     return etag is not None and blob_matches(p, etag)
 

@@ -138,7 +138,8 @@ class HubServer:
     @property
     def requests(self) -> list[dict[str, Any]]:
         """A copy of the log: dicts with method, path (raw, without query), query (raw), status, has_auth,
-        token (the bearer token or None), origin ("hub" or "cdn"), range (the Range header or None)."""
+        token (the bearer token or None), origin ("hub" or "cdn"), range (the Range header or None),
+        bytes (the body length sent)."""
         with self._log_lock:
             return list(self._log)
 
@@ -302,6 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "token": self._token(),
                 "origin": self.server.role,
                 "range": self.headers.get("Range"),
+                "bytes": 0 if self.command == "HEAD" else size,  # the body's length as sent
             }
         )
         self._responded = True

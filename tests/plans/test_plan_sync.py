@@ -141,3 +141,23 @@ def test_a_manifest_naming_another_projects_ref_plans_its_own_and_never_removes_
     setup.lock()  # the entry leaves the lock: still only the project's own ref may go
     planned = compute_plan(setup.lock(), setup.global_cache, offline=True, manifest=manifest)
     assert all(a.path != other for a in planned.plan.actions if a.kind == REMOVE_GLOBAL_REF)
+
+
+def test_absent_files_get_no_exist_markers_never_for_a_file_the_entry_has(setup: Setup) -> None:
+    from linker.sync.plan import NO_EXIST, REMOVE
+
+    info = setup.repo()
+    present = sorted(info.files[REV])[0]
+    e = {**entry(info), "files": None, "absent": ["adapter_config.json", present]}  # pitfall 8.8: not `present`
+    lock = setup.lock(e)
+    planned = compute_plan(lock, setup.global_cache, offline=True)
+    marks = [a.path for a in planned.plan.actions if a.kind == NO_EXIST]
+    assert marks == [f".no_exist/{REV}/adapter_config.json"]
+    sync(lock, setup.global_cache)
+    folder = lock.view / repo_folder_name(REPO, "model")
+    assert (folder / ".no_exist" / REV / "adapter_config.json").is_file()
+    assert not (folder / ".no_exist" / REV / present).exists()
+    assert compute_plan(lock, setup.global_cache, offline=True).plan.empty
+    dropped = setup.lock({**e, "absent": None})  # no longer absent: the marker linker wrote goes
+    planned = compute_plan(dropped, setup.global_cache, offline=True)
+    assert [(a.kind, a.path) for a in planned.plan.actions] == [(REMOVE, f".no_exist/{REV}/adapter_config.json")]
