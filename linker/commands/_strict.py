@@ -9,12 +9,12 @@ import socket
 import tempfile
 from pathlib import Path
 
+from ..child import run_forwarding
 from ..context import App
 from ..errors import EXIT_FAILED
 from ..record import read_lookups, recorder_env
 from ..record.report import strict_misses
 from ..render.record import render_misses
-from .run import run_forwarding
 
 
 def run_strict(app: App, cmd: list[str], env: dict[str, str]) -> int:

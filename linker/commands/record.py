@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
+from ..child import check_program, run_forwarding
 from ..context import App, json_option, pass_app
 from ..errors import EXIT_FAILED, EXIT_OK, ConfigError
 from ..lockfile import Lockfile, find_lockfile, load_lockfile
 from ..record import read_lookups, recorder_env
 from ..record.report import gaps, group
 from ..render.record import render_record
-from .run import check_program, run_forwarding
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
