@@ -26,6 +26,8 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 _TOP_KEYS = {"version", "cache_dir", "link_mode", "models"}
+_HASH_KEYS = ("verify_hashes", "require_hashes")  # top-level booleans: see linker/hashcheck.py
+_TOP_KEYS |= set(_HASH_KEYS)
 _ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local"}
 _FILE_KEYS = {"size", "hash"}
 _HEXISH = re.compile(r"[0-9a-fA-F]{4,64}")
@@ -98,6 +100,8 @@ class Lockfile:
     cache_dir: str = DEFAULT_CACHE_DIR
     link_mode: str | None = None
     entries: list[Entry] = field(default_factory=list)
+    verify_hashes: bool = False  # sync hashes every blob it links (as `--verify-hashes`)
+    require_hashes: bool = False  # every entry must carry `files` (as `--require-hashes`)
 
     @property
     def root(self) -> Path:
@@ -250,7 +254,13 @@ def _build(data: Any, path: Path) -> Lockfile:
             )
         seen[entry.key] = i
         entries.append(entry)
-    return Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries)
+    lock = Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries)
+    for key in _HASH_KEYS:
+        value = data.get(key, False)
+        if type(value) is not bool:
+            raise _Invalid((key,), f"`{key}` must be true or false, not {value!r}")
+        setattr(lock, key, value)
+    return lock
 
 
 def _entry(raw: Any, i: int) -> Entry:
