@@ -117,3 +117,28 @@ def test_require_hashes_refuses_an_entry_without_files(project, hub_store, hub_e
     assert r.returncode == 2 and "linker lock" in r.stderr
     project.write_lock([entry(hub_store, "acme/bare", sha)], require_hashes=True)
     assert project.linker("sync", env=hub_env).returncode == 0
+
+
+def test_verify_full_shares_the_memory_and_rehash_ignores_it(project, hub_store, hub_env):
+    sha = push(hub_store, "acme/mem")
+    project.write_lock([entry(hub_store, "acme/mem", sha)])
+    assert project.linker("sync", env=hub_env).returncode == 0
+    n = len(hub_store.files_at("acme/mem", sha))
+    before = json.loads(project.linker("verify", "--full", "--json").stdout)
+    assert before["hashed"]["files"] == n and before["remembered"] == 0  # nothing verified yet
+    assert project.linker("sync", "--verify-hashes", env=hub_env).returncode == 0
+    doc = json.loads(project.linker("verify", "--full", "--json").stdout)
+    assert doc["ok"] and doc["hashed"]["files"] == 0 and doc["remembered"] == n
+    # rot that keeps the stat (same size, mtime put back): only --rehash reads the bytes again
+    etag = hub_store.files_at("acme/mem", sha)["model.safetensors"].etag
+    blob = project.global_cache / "models--acme--mem" / "blobs" / etag
+    st = blob.stat()
+    data = bytearray(blob.read_bytes())
+    data[0] ^= 0xFF
+    with open(blob, "r+b") as f:
+        f.write(bytes(data))
+    os.utime(blob, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert project.linker("verify", "--full").returncode == 0
+    r = project.linker("verify", "--full", "--rehash", "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["hashed"]["files"] == n
+    assert any(p["path"] == "model.safetensors" for p in json.loads(r.stdout)["problems"])
