@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from testing.hfprobe import load_file
 from testing.hubhelpers import entry, push
 
@@ -43,7 +45,13 @@ def test_tampering_hub_is_refused_quarantined_and_never_served(project, hub_stor
     data = bad.read_bytes()
     assert len(data) == len(good.read_bytes()) and data != good.read_bytes()
     [line] = mismatch_lines(r.stderr)
-    for part in ("acme/tamper", "model.safetensors", good.etag, hashlib.sha256(data).hexdigest(), hub_env["HF_ENDPOINT"]):
+    for part in (
+        "acme/tamper",
+        "model.safetensors",
+        good.etag,
+        hashlib.sha256(data).hexdigest(),
+        hub_env["HF_ENDPOINT"],
+    ):
         assert part in line, (part, line)
     assert not view_links_to(project.view, bad)
     assert not (project.global_cache / "models--acme--tamper" / "blobs" / good.etag).exists()
@@ -142,3 +150,29 @@ def test_verify_full_shares_the_memory_and_rehash_ignores_it(project, hub_store,
     r = project.linker("verify", "--full", "--rehash", "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["hashed"]["files"] == n
     assert any(p["path"] == "model.safetensors" for p in json.loads(r.stdout)["problems"])
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_verify_hashes_quarantines_a_blob_the_view_holds_itself(project, hub_store, hub_env, mode):
+    sha = push(hub_store, "acme/own")
+    project.write_lock([entry(hub_store, "acme/own", sha)], link_mode=mode)
+    assert project.linker("sync", env=hub_env).returncode == 0
+    etag = hub_store.files_at("acme/own", sha)["model.safetensors"].etag
+    view_blob = project.view / "models--acme--own" / "blobs" / etag
+    data = bytearray(view_blob.read_bytes())
+    data[-1] ^= 0xFF
+    with open(view_blob, "r+b") as f:  # in place: a hardlink view shares the inode with the global blob
+        f.write(bytes(data))
+    r = project.linker("sync", "--verify-hashes", "--offline", env=hub_env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    [line] = mismatch_lines(r.stderr)
+    assert "model.safetensors" in line and hashlib.sha256(data).hexdigest() in line
+    loaded = load_file(project.view, "acme/own", "model.safetensors", revision=sha)
+    assert loaded != bytes(data)  # raises (hardlink: both names were the bad file) or the re-copied good bytes
+    if mode == "copy":  # the global blob was sound: the view holds a fresh copy of it
+        assert loaded == hub_store.files_at("acme/own", sha)["model.safetensors"].read_bytes()
+    else:  # the global name was the same bad file: dropped too, its data is in quarantine
+        assert isinstance(loaded, str)
+        assert not (project.global_cache / "models--acme--own" / "blobs" / etag).exists()
+        [moved] = sorted(view_blob.parent.glob(f"{etag}.*.linker-quarantine"))
+        assert moved.read_bytes() == bytes(data)
