@@ -17,7 +17,7 @@ from typing import Any
 
 from ..filelocks import blob_lock
 from ..hashcheck import FROM_CACHE, BlobToCheck, HashMismatch, VerifiedBlobs, check_blobs, quarantine
-from ..hfcache import CacheRepo, link_etag
+from ..hfcache import BLOBS, CacheRepo, link_etag, snapshot_rel
 from ..lockfile import Entry
 from .plan import SyncPlan
 
@@ -43,7 +43,8 @@ class HashReport:
 
 def planned_blobs(planned: SyncPlan, view: Path) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     """file to hash -> (its blob name, the (repo, path) that link it), for every pinned file of every entry: the
-    global source of the plan, or (an entry the fast path proved in sync) the view's own snapshot file."""
+    global source of the plan, or (an entry the fast path proved in sync, so its links are as recorded) the blob
+    its view link leads to, by name: the global blob (symlink mode) or the view's own (hardlink, copy)."""
     out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
     for ep in planned.entry_plans:
         label = ep.entry.label
@@ -52,15 +53,18 @@ def planned_blobs(planned: SyncPlan, view: Path) -> dict[str, tuple[str, list[tu
                 out.setdefault(wf.source, (wf.etag, []))[1].append((label, path))
             continue
         v = CacheRepo(view, ep.entry.id, ep.entry.type)
+        home = Path(planned.global_cache) if planned.link_mode == "symlink" and planned.global_cache else view
+        blobs = f"{home / v.folder}/{BLOBS}/"
+        snaps = f"{v.path}/{snapshot_rel(ep.entry.revision)}/"
         locked = ep.entry.files or {}
         for path in ep.record.snapshot_sizes():
-            snap = str(v.snapshot_file(ep.entry.revision, path))
-            etag = locked[path].hash if path in locked else None
+            pinned = locked.get(path)
+            etag = pinned.hash if pinned is not None else None
             if etag is None:
                 with contextlib.suppress(OSError):
-                    etag = link_etag(os.readlink(snap))
+                    etag = link_etag(os.readlink(snaps + path))
             if etag is not None:
-                out.setdefault(snap, (etag, []))[1].append((label, path))
+                out.setdefault(blobs + etag, (etag, []))[1].append((label, path))
     return out
 
 
