@@ -58,21 +58,28 @@ class VerifiedBlobs:
         self.changed = False
 
     @staticmethod
-    def _key(st: os.stat_result) -> str:
+    def key(st: os.stat_result) -> str:
         return f"{st.st_dev}:{st.st_ino}"
 
     def knows(self, st: os.stat_result, expected: str) -> bool:
-        return self.data.get(self._key(st)) == [st.st_size, st.st_mtime_ns, expected]
+        return self.data.get(self.key(st)) == [st.st_size, st.st_mtime_ns, expected]
 
     def remember(self, st: os.stat_result, expected: str) -> None:
         value = [st.st_size, st.st_mtime_ns, expected]
-        if self.data.get(self._key(st)) != value:
-            self.data[self._key(st)] = value
+        if self.data.get(self.key(st)) != value:
+            self.data[self.key(st)] = value
             self.changed = True
 
     def forget(self, st: os.stat_result) -> None:
-        if self.data.pop(self._key(st), None) is not None:
+        if self.data.pop(self.key(st), None) is not None:
             self.changed = True
+
+    def retain(self, keys: set[str]) -> None:
+        """Forget every blob but `keys` (those a run covering the whole lock saw): the memory stays the lock's size."""
+        stale = [k for k in self.data if k not in keys]
+        for k in stale:
+            del self.data[k]
+        self.changed = self.changed or bool(stale)
 
     @classmethod
     def from_json(cls, value: Any) -> VerifiedBlobs:
@@ -90,6 +97,7 @@ class HashRun:
     hashed_files: int = 0
     hashed_bytes: int = 0
     remembered: int = 0  # skipped: verified before and unchanged since
+    seen: set[str] = field(default_factory=set)  # the memory keys ("dev:ino") of every file stat'ed
 
 
 def actual_hash(digest: Digest, expected: str) -> str:
@@ -114,6 +122,7 @@ def check_blobs(
         except OSError as exc:
             run.bad[item.key] = exc
             continue
+        run.seen.add(VerifiedBlobs.key(st))
         if memory is not None and not rehash and memory.knows(st, item.expected):
             run.remembered += 1
         else:

@@ -75,6 +75,7 @@ def verify_planned(
     drop its other names, so a re-plan no longer links it. A file that is gone is left to the plan (missing)."""
     blobs = planned_blobs(planned, view)
     run = check_blobs((BlobToCheck(p, p, etag) for p, (etag, _uses) in blobs.items()), memory, on_bytes=on_bytes)
+    memory.retain(run.seen)  # sync covers the whole lock: blobs it no longer links are forgotten
     report = HashReport(True, run.hashed_files, run.hashed_bytes, run.remembered)
     entries = {ep.entry.label: ep.entry for ep in planned.entry_plans}
     for key, got in run.bad.items():
