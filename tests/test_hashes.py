@@ -176,3 +176,15 @@ def test_verify_hashes_quarantines_a_blob_the_view_holds_itself(project, hub_sto
         assert not (project.global_cache / "models--acme--own" / "blobs" / etag).exists()
         [moved] = sorted(view_blob.parent.glob(f"{etag}.*.linker-quarantine"))
         assert moved.read_bytes() == bytes(data)
+
+
+def test_the_memory_forgets_blobs_the_lock_no_longer_links(project, hub_store, hub_env):
+    a, b = push(hub_store, "acme/kept"), push(hub_store, "acme/dropped", seed=5)
+    project.write_lock([entry(hub_store, "acme/kept", a), entry(hub_store, "acme/dropped", b)], verify_hashes=True)
+    assert project.linker("sync", env=hub_env).returncode == 0
+    manifest = project.view / ".locks" / "linker-manifest.json"
+    both = len(json.loads(manifest.read_text())["verified"])
+    project.write_lock([entry(hub_store, "acme/kept", a)], verify_hashes=True)
+    assert project.linker("sync", env=hub_env).returncode == 0
+    kept = len(json.loads(manifest.read_text())["verified"])
+    assert kept == len(hub_store.files_at("acme/kept", a)) < both
