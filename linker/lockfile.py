@@ -29,6 +29,8 @@ _TOP_KEYS = {"version", "cache_dir", "link_mode", "models", "policy"}
 POLICY_ACTIONS = ("allow", "warn", "deny")
 _POLICY_KEYS = ("pickle", "remote_code")
 _ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local", "absent"}
+_HASH_KEYS = ("verify_hashes", "require_hashes")  # top-level booleans: see linker/hashcheck.py
+_TOP_KEYS |= set(_HASH_KEYS)
 _FILE_KEYS = {"size", "hash"}
 _HEXISH = re.compile(r"[0-9a-fA-F]{4,64}")
 
@@ -110,6 +112,8 @@ class Lockfile:
     link_mode: str | None = None
     entries: list[Entry] = field(default_factory=list)
     policy: FormatPolicy = FormatPolicy()
+    verify_hashes: bool = False  # sync hashes every blob it links (as `--verify-hashes`)
+    require_hashes: bool = False  # every entry must carry `files` (as `--require-hashes`)
 
     @property
     def root(self) -> Path:
@@ -263,7 +267,13 @@ def _build(data: Any, path: Path) -> Lockfile:
         seen[entry.key] = i
         entries.append(entry)
     policy = _policy(data.get("policy"))
-    return Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries, policy=policy)
+    lock = Lockfile(path=path, version=1, cache_dir=cache_dir, link_mode=link_mode, entries=entries, policy=policy)
+    for key in _HASH_KEYS:
+        value = data.get(key, False)
+        if type(value) is not bool:
+            raise _Invalid((key,), f"`{key}` must be true or false, not {value!r}")
+        setattr(lock, key, value)
+    return lock
 
 
 def _policy(value: Any) -> FormatPolicy:

@@ -4,6 +4,9 @@
 1. `verify --full` over a few GiB of blobs (default 2 GiB in 8 files of 4 models), beside, in the same run,
    coreutils `sha256sum` over the same files. Goal: verify --full <= 0.6x the sha256sum time (it hashes on every
    core; sha256sum is one process). Both run with the files in the page cache (one warm-up run each).
+   Then `sync --verify-hashes` over the same blobs: cold (the memory of verified blobs emptied before each run),
+   goal <= 1.1x `verify --full --rehash`; and repeated (every blob remembered), goal <= 1.5x the no-op sync floor
+   (a bare Python process that loads the lock and stats every view path).
 2. Fast `verify` on a 1000-model lock, beside the floor of scripts/bench_sync.py: a bare Python process that loads
    the same lockfile with yaml's C loader and lstat()s the same view paths. Goal: <= 1.5x the floor.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -84,7 +88,7 @@ def bench_full(args: argparse.Namespace, linker: list[str]) -> None:
         verify: list[float] = []
         coreutils: list[float] = []
         for _ in range(args.repeat):
-            verify.append(timed([*linker, "verify", "--full"], project, env))
+            verify.append(timed([*linker, "verify", "--full", "--rehash"], project, env))
             coreutils.append(timed(sha256sum, project, env))
         v, c = min(verify), min(coreutils)
         gib = total / (1 << 30)
@@ -94,6 +98,38 @@ def bench_full(args: argparse.Namespace, linker: list[str]) -> None:
             f"linker verify --full   {v:6.2f} s  {gib / v:5.2f} GiB/s  = {ratio:4.2f}x sha256sum  "
             f"goal <= 0.6x: {'met' if ratio <= 0.6 else 'MISSED'}"
         )
+        bench_verify_hashes(args, linker, project, env, v)
+
+
+def _forget_verified(project: Path) -> None:
+    path = project / "models_cache" / ".locks" / "linker-manifest.json"
+    doc = json.loads(path.read_text())
+    doc.pop("verified", None)
+    path.write_text(json.dumps(doc))
+
+
+def bench_verify_hashes(args: argparse.Namespace, linker: list[str], project: Path, env: dict, full: float) -> None:
+    """`sync --verify-hashes` cold (memory emptied) against `verify --full`; repeated against the no-op floor."""
+    cold: list[float] = []
+    for _ in range(args.repeat):
+        _forget_verified(project)
+        cold.append(timed([*linker, "sync", "--verify-hashes"], project, env))
+    repeated, floor, noop = [], [], []
+    lock, view = project / "project_cache.yaml", project / "models_cache"
+    for _ in range(args.repeat):
+        repeated.append(timed([*linker, "sync", "--verify-hashes"], project, env))
+        floor.append(timed([sys.executable, "-c", FLOOR, str(lock), str(view)], project, env))
+        noop.append(timed([*linker, "sync"], project, env))
+    c, r, fl, no = min(cold), min(repeated), min(floor), min(noop)
+    print(
+        f"sync --verify-hashes, cold   {c:6.2f} s  = {c / full:4.2f}x verify --full  "
+        f"goal <= 1.1x: {'met' if c / full <= 1.1 else 'MISSED'}"
+    )
+    print(
+        f"sync --verify-hashes, again  {r * 1000:6.1f} ms  = {r / fl:4.2f}x no-op floor ({fl * 1000:.1f} ms)  "
+        f"goal <= 1.5x: {'met' if r / fl <= 1.5 else 'MISSED'}"
+    )
+    print(f"  (a no-op `linker sync` without hashes: {no * 1000:.1f} ms; the repeat is {r / no:4.2f}x that)")
 
 
 def bench_fast(args: argparse.Namespace, linker: list[str]) -> None:
@@ -107,6 +143,8 @@ def bench_fast(args: argparse.Namespace, linker: list[str]) -> None:
             env = _env(root, g)
             timed([*linker, "sync"], project, env)
             view = project / "models_cache"
+            cold = timed([*linker, "sync", "--verify-hashes"], project, env)
+            again = min(timed([*linker, "sync", "--verify-hashes"], project, env) for _ in range(args.repeat))
             fast, full_floor = [], []
             for _ in range(args.repeat):
                 fast.append(timed([*linker, "verify"], project, env))
@@ -119,6 +157,11 @@ def bench_fast(args: argparse.Namespace, linker: list[str]) -> None:
             print(
                 f"  linker verify                                {f * 1000:7.1f} ms  = {ratio:4.2f}x floor  "
                 f"goal <= 1.5x: {'met' if ratio <= 1.5 else 'MISSED'}"
+            )
+            print(f"  linker sync --verify-hashes, cold            {cold * 1000:7.1f} ms")
+            print(
+                f"  linker sync --verify-hashes, repeated        {again * 1000:7.1f} ms  = {again / fl:4.2f}x floor  "
+                f"goal <= 1.5x: {'met' if again / fl <= 1.5 else 'MISSED'}"
             )
 
 

@@ -19,9 +19,22 @@ from ..sync import sync
 @click.option("--offline", is_flag=True, help="Make no network request (also: HF_HUB_OFFLINE=1).")
 @click.option("--link-mode", type=click.Choice(LINK_MODES), help="symlink (default), hardlink, copy or auto.")
 @click.option("--force", is_flag=True, help="Replace or delete files linker did not create.")
+@click.option(
+    "--verify-hashes", is_flag=True, help="Hash every blob linked, cached ones too (remembered while unchanged)."
+)
+@click.option("--require-hashes", is_flag=True, help="Refuse (exit 2) an entry whose lock has no `files` hashes.")
 @json_option
 @pass_app
-def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str | None, force: bool) -> int:
+def command(
+    app: App,
+    dry_run: bool,
+    check: bool,
+    offline: bool,
+    link_mode: str | None,
+    force: bool,
+    verify_hashes: bool,
+    require_hashes: bool,
+) -> int:
     """Link the pinned revisions from the global cache into the project view."""
     lock, global_cache = app.project()
     start = time.perf_counter()
@@ -34,6 +47,8 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
             force=force,
             offline=offline or check,
             dry_run=read_only,
+            verify_hashes=verify_hashes,
+            require_hashes=require_hashes,
             progress=progress,
             log=app.log,
         )
@@ -49,11 +64,14 @@ def command(app: App, dry_run: bool, check: bool, offline: bool, link_mode: str 
             "applied": result.applied,
             "in_sync": plan.empty and not plan.problems,
             "warnings": result.warnings,
+            "hashes": result.hashes.to_json(),
             **plan.to_json(),
         }
         app.emit_json(doc)
     else:
         render_sync(app, plan, result.applied, read_only, elapsed, lock.view, result.warnings)
+    for bad in result.hashes.mismatches:  # one line per file, whatever the output format
+        click.echo(f"error: hash mismatch: {bad.line()}", err=True)
     if result.hub_error:
         click.echo(f"error: {result.hub_error}", err=True)
     return result.exit_code(check=check)

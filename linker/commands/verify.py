@@ -11,11 +11,12 @@ from ..context import App, json_option, pass_app
 @click.command()
 @click.argument("ids", nargs=-1)
 @click.option("--full", is_flag=True, help="Also hash every blob (sha256 or git sha1, by its name), in parallel.")
+@click.option("--rehash", is_flag=True, help="With --full: hash every blob, even those verified before and unchanged.")
 @click.option("--remote", is_flag=True, help="Check the pins on the Hub instead: repos, revisions, files, hashes.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent checks (--remote).")
 @json_option
 @pass_app
-def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int) -> int:
+def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bool, jobs: int) -> int:
     """Check that the view holds exactly the pinned files (exit 0), or list what is wrong (exit 1).
 
     Offline and fast by default: every pinned file present, every link resolving, sizes as locked, refs
@@ -46,7 +47,14 @@ def command(app: App, ids: tuple[str, ...], full: bool, remote: bool, jobs: int)
     from ..verify.local import verify
 
     lock, global_cache = app.project()
-    report = verify(lock, global_cache, full=full, ids=ids, progress=lambda total: byte_progress(app, "hashing", total))
+    report = verify(
+        lock,
+        global_cache,
+        full=full,
+        ids=ids,
+        rehash=rehash,
+        progress=lambda total: byte_progress(app, "hashing", total),
+    )
     if app.json:
         app.emit_json(report.to_json())
         return report.exit_code

@@ -12,11 +12,14 @@ import contextlib
 import os
 import re
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import LinkerError
 from ..filelocks import blob_lock
+from ..hashcheck import BlobToCheck, HashMismatch, check_blobs, quarantine
 from ..hfcache import BLOBS, CacheRepo, blob_matches, etag_kind, link_etag
 from ..lockfile import Entry, repo_label
 from . import (
@@ -63,27 +66,41 @@ def blob_names(repo: CacheRepo) -> set[str]:
         return set()
 
 
-def discard_wrong_blobs(repo: CacheRepo, revision: str, before: set[str], what: str) -> HubFailure | None:
-    """Hash the blobs that appeared since `before`; delete each that does not match its name, and the snapshot
-    links of `revision` pointing at it (under huggingface_hub's blob lock). A failure naming them, or None."""
+def discard_wrong_blobs(
+    repo: CacheRepo, revision: str, before: set[str], what: str, label: str = ""
+) -> tuple[HubFailure | None, list[HashMismatch]]:
+    """Hash the blobs that appeared since `before` (linker/hashcheck.py); quarantine each that does not match its
+    name, and drop the snapshot links of `revision` pointing at it (under huggingface_hub's blob lock), so nothing
+    links it and the next download fetches it again. A failure naming them, and one mismatch per file."""
     new = sorted(blob_names(repo) - before)
-    matches = parallel_map(lambda e: blob_matches(repo.blob(e), e), new, jobs=4)
-    bad = [etag for etag, ok in zip(new, matches, strict=True) if not ok]
+    run = check_blobs(BlobToCheck(e, str(repo.blob(e)), e) for e in new)
+    bad = [etag for etag in new if etag in run.bad]
     if not bad:
-        return None
+        return None, []
     names: list[str] = []
+    mismatches: list[HashMismatch] = []
+    source = endpoint()
     for etag in bad:
+        got = run.bad[etag]
+        actual = got if isinstance(got, str) else ""
         with blob_lock(repo.lock_path(etag)):
+            where = ""
+            if not blob_matches(repo.blob(etag), etag):  # still wrong: not replaced by a good copy meanwhile
+                where = quarantine(str(repo.blob(etag)), etag)
+            paths: list[str] = []
             for path_in_repo, link in repo.snapshot_files(revision):
                 with contextlib.suppress(OSError):
                     if link.is_symlink() and link_etag(os.readlink(link)) == etag:
                         link.unlink()
-                        names.append(path_in_repo)
-            with contextlib.suppress(FileNotFoundError):
-                if not blob_matches(repo.blob(etag), etag):  # still wrong: not replaced by a good copy meanwhile
-                    repo.blob(etag).unlink()
+                        paths.append(path_in_repo)
+        for path in sorted(paths) or [f"blob {etag[:12]}"]:
+            mismatches.append(HashMismatch(label or repo.repo_id, path, etag, actual, source, where))
+        names += paths
     files = ", ".join(sorted(names)) or f"blob {bad[0][:12]}"
-    return HubFailure(TRANSFER_FAILED, f"{files}: the bytes received do not match the Hub's hash (discarded)", what)
+    failure = HubFailure(
+        TRANSFER_FAILED, f"{files}: the bytes received do not match the Hub's hash (quarantined)", what
+    )
+    return failure, mismatches
 
 
 def fetch_files(
@@ -108,7 +125,8 @@ def fetch_files(
     repo = CacheRepo(global_cache, repo_id, repo_type)
     before = blob_names(repo)
     results = parallel_map(one, paths, jobs=8)
-    wrong = discard_wrong_blobs(repo, revision, before, f"{repo_label(repo_id, repo_type)}@{revision[:12]}")
+    label = repo_label(repo_id, repo_type)
+    wrong, _ = discard_wrong_blobs(repo, revision, before, f"{label}@{revision[:12]}", label)
     if wrong is not None:
         raise wrong.error()
     return dict(zip(paths, results, strict=True))
@@ -122,8 +140,11 @@ class FetchError(LinkerError):
     sync behaves as offline (lists what is missing, with the command that fetches it).
     """
 
-    def __init__(self, fetched: list[str], failures: dict[str, HubFailure]) -> None:
+    def __init__(
+        self, fetched: list[str], failures: dict[str, HubFailure], mismatches: list[HashMismatch] | None = None
+    ) -> None:
         self.fetched, self.failures = fetched, failures
+        self.mismatches = mismatches or []  # downloaded files whose bytes are not what the Hub's hash says
         first = next(iter(failures.values()))
         more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
         super().__init__(f"could not fetch {first.message}{more}")
@@ -141,7 +162,8 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
 
     Entries are fetched one after the other (each download is parallel inside); one that fails does not stop
     the others, except that once the Hub is found unreachable or silent, the remaining entries are not tried.
-    Raises `FetchError` listing what failed.
+    What an entry downloaded is hashed (on every core) while the next entry downloads; a blob whose bytes do not
+    match is quarantined, never linked. Raises `FetchError` listing what failed, with one mismatch per file.
     """
     from huggingface_hub import snapshot_download
 
@@ -149,6 +171,35 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
     say = log or _stderr
     fetched: list[str] = []
     failures: dict[str, HubFailure] = {}
+    checks: list[tuple[str, Future[tuple[HubFailure | None, list[HashMismatch]]]]] = []
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="check")  # it hashes on a pool of its own
+    try:
+        _fetch_each(entries, global_cache, say, snapshot_download, failures, checks, hasher)
+    finally:
+        hasher.shutdown(wait=True)
+    mismatches: list[HashMismatch] = []
+    for label, future in checks:
+        wrong, bad = future.result()
+        if wrong is None:
+            fetched.append(label)
+        else:
+            failures[label] = wrong
+            mismatches += bad
+    if failures:
+        raise FetchError(fetched, failures, mismatches)
+    return fetched
+
+
+def _fetch_each(
+    entries: list[Entry],
+    global_cache: Path,
+    say: Callable[[str], None],
+    snapshot_download: Callable[..., Any],
+    failures: dict[str, HubFailure],
+    checks: list[tuple[str, Future[tuple[HubFailure | None, list[HashMismatch]]]]],
+    hasher: ThreadPoolExecutor,
+) -> None:
+    """Download each entry in turn; queue the check of what it downloaded on `hasher`."""
     gave_up: HubFailure | None = None
     for entry in entries:
         what = f"{entry.label}@{entry.revision[:12]}"
@@ -176,14 +227,10 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
         except OSError as exc:  # not a network error (hub_call classifies those): the disk, or short bytes
             failure = download_failure(exc, what, global_cache)
         else:
-            wrong = discard_wrong_blobs(repo, entry.revision, before, what)
-            if wrong is None:
-                fetched.append(entry.label)
-                continue
-            failure = wrong
+            checks.append(
+                (entry.label, hasher.submit(discard_wrong_blobs, repo, entry.revision, before, what, entry.label))
+            )
+            continue
         failures[entry.label] = failure
         if failure.kind in _GIVE_UP_KINDS:
             gave_up = failure
-    if failures:
-        raise FetchError(fetched, failures)
-    return fetched

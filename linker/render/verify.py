@@ -16,6 +16,8 @@ def render_local(app: App, report: VerifyReport) -> None:
     files = sum(e.files for e in report.entries)
     size = human_size(sum(e.size for e in report.entries))
     hashed = f", hashed {report.hashed_files} blob(s) ({human_size(report.hashed_bytes)})" if report.full else ""
+    if report.full and report.remembered:
+        hashed += f", {report.remembered} verified before and unchanged (--rehash hashes them too)"
     bad = sum(not e.ok for e in report.entries)
     if report.ok:
         app.out(f"OK: {len(report.entries)} repo(s), {files} file(s), {size}{hashed} in {report.elapsed:.2f}s")

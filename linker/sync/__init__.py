@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, ConfigError, check_folder, fs_boundary
 from ..filelocks import view_lock
+from ..hashcheck import VerifiedBlobs
 from ..hfcache import offline_mode
 from ..hfcache.linked import former_cache, former_cache_notice
 from ..lockfile import Lockfile
@@ -16,8 +17,9 @@ from ..policy import check_lock
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import SyncOptions, plan_sync
+from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
-from .manifest import Manifest, load_manifest
+from .manifest import Manifest, load_manifest, save_manifest
 from .plan import FETCH, Plan, SyncPlan
 from .writers import wait_for_writers
 
@@ -30,6 +32,7 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
     hub_error: str | None = None  # the Hub refused a download (exit 3); everything else was still linked
+    hashes: HashReport = field(default_factory=HashReport)  # hash checks: downloads, and with --verify-hashes all
 
     @property
     def in_sync(self) -> bool:
@@ -42,7 +45,7 @@ class SyncResult:
             return EXIT_HUB
         if check:
             return EXIT_FAILED if (self.plan.actions or self.plan.problems) else EXIT_OK
-        return EXIT_FAILED if self.plan.problems else EXIT_OK
+        return EXIT_FAILED if (self.plan.problems or self.hashes.mismatches) else EXIT_OK
 
 
 def compute_plan(
@@ -94,10 +97,16 @@ def sync(
     force: bool = False,
     offline: bool = False,
     dry_run: bool = False,
+    verify_hashes: bool = False,
+    require_hashes: bool = False,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
 ) -> SyncResult:
-    """Make the view match the lock. With `dry_run`, only compute (and return) the plan."""
+    """Make the view match the lock. With `dry_run`, only compute (and return) the plan. `verify_hashes` (or the
+    lock's `verify_hashes: true`) hashes every blob linked; `require_hashes` (or `require_hashes: true`) refuses
+    an entry without `files` (exit 2)."""
+    if require_hashes or lock.require_hashes:
+        check_hashes_pinned(lock)
     check_lock(lock, global_cache, log=log)  # the format policy, before anything is downloaded or linked
     if dry_run:
         planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
@@ -108,8 +117,9 @@ def sync(
         lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         return sync_locked(
-            lock, global_cache, link_mode=link_mode, force=force, offline=offline, progress=progress, log=log
-        )
+            lock, global_cache, link_mode=link_mode, force=force, offline=offline, progress=progress, log=log,
+            verify_hashes=verify_hashes or lock.verify_hashes,
+        )  # fmt: skip
 
 
 def sync_locked(
@@ -121,8 +131,10 @@ def sync_locked(
     offline: bool = False,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
+    verify_hashes: bool = False,
 ) -> SyncResult:
-    """Plan, fetch what is missing, re-plan, apply: the body of `sync`, for callers already holding the view lock."""
+    """Plan, fetch what is missing (hashed as it arrives), re-plan, hash what is linked (`verify_hashes`), apply:
+    the body of `sync`, for callers already holding the view lock."""
     manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
     waited = wait_for_writers(lock.entries, global_cache)  # a half-written global snapshot is finished first
     old_cache = former_cache(lock.view, global_cache)  # the view's links still point into another global cache
@@ -148,12 +160,42 @@ def sync_locked(
                                former_notice=False)  # fmt: skip
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
             planned.plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
+    hashes = HashReport(mismatches=list(fetch_error.mismatches) if fetch_error is not None else [])
+    if verify_hashes:
+        checked = verify_planned(planned, lock.view, manifest.verified)
+        hashes = HashReport(True, checked.hashed_files, checked.hashed_bytes, checked.remembered,
+                            hashes.mismatches + checked.mismatches)  # fmt: skip
+        if checked.mismatches:  # quarantined: plan again without them
+            planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True,
+                                   manifest=manifest, former_notice=False)  # fmt: skip
     planned.plan.notices.extend(waited)
     if old_cache is not None and not said:
         planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache))
     with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
         warnings = apply_sync(planned, progress=progress)
-    result = SyncResult(planned.plan, applied=True, link_mode=planned.link_mode, warnings=warnings, fetched=fetched)
+        if manifest.verified.changed:  # apply wrote no manifest when nothing else changed
+            remember_verified(lock.view, manifest.verified)
+    result = SyncResult(planned.plan, applied=True, link_mode=planned.link_mode, warnings=warnings, fetched=fetched,
+                        hashes=hashes)  # fmt: skip
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
         result.hub_error = fetch_error.render()  # the Hub refused us (token, gate, rate limit, server error): exit 3
     return result
+
+
+def check_hashes_pinned(lock: Lockfile) -> None:
+    """`--require-hashes`, as in pip: every entry must carry `files` (each file's size and hash)."""
+    bare = [e.label for e in lock.entries if e.files is None]
+    if bare:
+        more = f" (+{len(bare) - 1} more)" if len(bare) > 1 else ""
+        raise ConfigError(
+            f"hashes are required, but {bare[0]}{more} has no `files` in {lock.path.name}",
+            hint="`linker lock` records every file's size and hash",
+        )
+
+
+def remember_verified(view: Path, verified: VerifiedBlobs) -> None:
+    """Write the memory of verified blobs into the view's manifest, when the manifest on disk lacks it."""
+    current = load_manifest(view)
+    if current.verified.data != verified.data:
+        current.verified = verified
+        save_manifest(current)

@@ -53,7 +53,8 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
     view.mkdir(parents=True, exist_ok=True)
     ensure_cachedir_tag(view)
     # Intent: own everything we are about to create, and keep owning what we are about to remove.
-    intent = Manifest(view, dict(manifest.repos), 0, manifest.global_cache, manifest.link_mode, manifest.lock_link_mode)
+    intent = Manifest(view, dict(manifest.repos), 0, manifest.global_cache, manifest.link_mode, manifest.lock_link_mode,
+                      manifest.verified)  # fmt: skip
     for folder, ep in new_repos.items():
         merged = dict(manifest.repos[folder].paths) if folder in manifest.repos else {}
         merged.update({k: None for k in ep.record.paths})
@@ -103,7 +104,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
             done(a)
 
     # Final manifest: this run's records, with the inode each snapshot link resolves to (for the fast path).
-    final = Manifest(view, {}, 0, planned.global_cache, planned.link_mode, planned.lock_link_mode)
+    final = Manifest(view, {}, 0, planned.global_cache, planned.link_mode, planned.lock_link_mode, manifest.verified)
     for folder, ep in new_repos.items():
         if ep.want is not None:  # entries proven in sync by the fast path keep their record as is
             for rel, ident in ep.record.paths.items():

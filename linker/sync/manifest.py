@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_write_text
+from ..hashcheck import VerifiedBlobs
 from ..hfcache import manifest_path, snapshot_rel
 from ..lockfile import Entry
 
@@ -80,6 +81,7 @@ class Manifest:
     global_cache: str | None = None  # the global cache the view was last synced from (absolute)
     link_mode: str | None = None  # the link mode it was last synced with: symlink | hardlink | copy
     lock_link_mode: str | None = None  # the lockfile's `link_mode` then (an edit of it is an explicit change)
+    verified: VerifiedBlobs = field(default_factory=VerifiedBlobs)  # blobs whose bytes were hashed and matched
 
 
 def load_manifest(view: Path) -> Manifest:
@@ -92,7 +94,13 @@ def load_manifest(view: Path) -> Manifest:
             return Manifest(view)
         repos = {name: RepoRecord.from_json(rec) for name, rec in data.get("repos", {}).items()}
         return Manifest(
-            view, repos, stamp, *(_str(data.get(k)) for k in ("global_cache", "link_mode", "lock_link_mode"))
+            view,
+            repos,
+            stamp,
+            global_cache=_str(data.get("global_cache")),
+            link_mode=_str(data.get("link_mode")),
+            lock_link_mode=_str(data.get("lock_link_mode")),
+            verified=VerifiedBlobs.from_json(data.get("verified")),
         )
     except (OSError, ValueError, TypeError, KeyError):
         return Manifest(view)
@@ -114,6 +122,8 @@ def save_manifest(manifest: Manifest) -> None:
         if getattr(manifest, key):
             data[key] = getattr(manifest, key)
     data["repos"] = {name: rec.to_json() for name, rec in sorted(manifest.repos.items())}
+    if manifest.verified.data:
+        data["verified"] = manifest.verified.data
     atomic_write_text(manifest_path(manifest.view), json.dumps(data, separators=(",", ":")))
 
 

@@ -18,7 +18,8 @@ from stat import S_ISREG
 from typing import Any
 
 from ..errors import Verdict
-from ..hfcache import CacheRepo, etag_kind, project_ref_name
+from ..hashcheck import BlobToCheck, VerifiedBlobs, check_blobs
+from ..hfcache import CacheRepo, project_ref_name
 from ..lockfile import Entry, Lockfile
 from ..pins import Listing, pinned_files
 from ..problems import CORRUPT, ERROR, GLOBAL, JOURNAL, NOT_REGULAR, OUTSIDE, VIEW, Finding
@@ -67,6 +68,7 @@ class VerifyReport(Verdict):
     findings: list[Finding] = field(default_factory=list)
     hashed_files: int = 0
     hashed_bytes: int = 0
+    remembered: int = 0  # blobs not hashed: verified before (the view's manifest) and unchanged since
     elapsed: float = 0.0
 
     @property
@@ -86,6 +88,7 @@ class VerifyReport(Verdict):
             "entries": [{**asdict(e), "ok": e.ok} for e in self.entries],
             "problems": [f.to_json() for f in self.findings],
             "hashed": {"files": self.hashed_files, "bytes": self.hashed_bytes},
+            "remembered": self.remembered,
             "elapsed": round(self.elapsed, 3),
         }
 
@@ -104,12 +107,15 @@ def verify(
     leftovers: bool | None = None,
     progress: ProgressFactory | None = None,
     workers: int | None = None,
+    rehash: bool = False,
 ) -> VerifyReport:
     """Check the view (and the project's refs in the global cache) against the lock.
 
     `full` hashes every blob the view resolves to; `global_blobs` (repair) also hashes the global cache's
     blobs of the pinned files when they are other files than the view's (copy mode, or a view link that dangles).
     `leftovers` (default: `full`) also lists leftovers of interrupted runs and quarantined blobs (warnings).
+    Hashing goes through linker/hashcheck.py: a blob that sync verified and that stats the same since is not
+    hashed again, unless `rehash`. verify never writes that memory (it reads only).
     """
     start = time.perf_counter()
     view = lock.view
@@ -132,7 +138,7 @@ def verify(
         report.entries.append(check)
     report.findings.extend(_journal_findings(global_cache))
     if full:
-        _hash_all(report, to_hash, progress, workers)
+        _hash_all(report, to_hash, progress, workers, None if rehash else manifest.verified)
         for e in report.entries:
             e.errors = sum(1 for f in report.findings if f.repo == e.repo and f.severity == ERROR)
     report.elapsed = time.perf_counter() - start
@@ -231,23 +237,29 @@ def _hash_all(
     to_hash: ToHash,
     progress: ProgressFactory | None,
     workers: int | None,
+    memory: VerifiedBlobs | None,
 ) -> None:
-    from ..hashpool import hash_many
-
     items = list(to_hash.values())
     total = sum(i.size for i in items)
     cm = progress(total) if progress else contextlib.nullcontext(None)
     with cm as on_bytes:
-        results = hash_many(
-            ((n, i.path, etag_kind(i.etag) or "sha256") for n, i in enumerate(items)),
+        memory = VerifiedBlobs(memory.data) if memory is not None else None  # read, never written back
+        run = check_blobs(
+            (BlobToCheck(n, i.path, i.etag) for n, i in enumerate(items)),
+            memory,
             workers=workers,
             on_bytes=on_bytes,
         )
-    report.hashed_files = len(items)
-    report.hashed_bytes = total
+    report.hashed_files = run.hashed_files
+    report.hashed_bytes = run.hashed_bytes
+    report.remembered = run.remembered
     roots = managed_roots(report.view, report.global_cache)
     for n, item in enumerate(items):
-        judged = judge_hash(item.path, item.etag, results[n], roots)
+        bad = run.bad.get(n)
+        res = run.digests.get(n) or (bad if isinstance(bad, OSError) else None)
+        if res is None:  # verified before and unchanged since
+            continue
+        judged = judge_hash(item.path, item.etag, res, roots)
         if judged is None:
             continue
         kind, where, detail = judged
