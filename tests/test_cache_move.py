@@ -73,9 +73,12 @@ def test_dry_run_changes_nothing(project: Project, tmp_path: Path) -> None:
     two_projects(project, tmp_path)
     before = tree_digests(project.global_cache)
     new = tmp_path / "bigdisk" / "hub"
-    r = project.linker("cache", "move", str(new), "--dry-run", "--json")
+    # global options after the subcommand too: the cache named by --cache-dir, not HF_HUB_CACHE
+    args = ("cache", "move", str(new), "--dry-run", "--json", "--cache-dir", str(project.global_cache))
+    r = project.linker(*args, env={"HF_HUB_CACHE": str(tmp_path / "elsewhere")})
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
+    assert doc["old"] == str(project.global_cache)
     assert doc["dry_run"] and doc["mode"] == "rename" and doc["files"] > 0
     assert not new.exists() and tree_digests(project.global_cache) == before
 
