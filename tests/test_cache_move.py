@@ -147,3 +147,16 @@ def test_absolute_link_into_the_old_cache_is_rewritten(project: Project, tmp_pat
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(r.stdout)["links_rewritten"] == [f"models--org--tiny/snapshots/{OLD}/config.json"]
     assert load_file(new, "org/tiny", "config.json", revision=OLD) == files["org/tiny"]["config.json"]
+
+
+def test_half_written_journal_of_a_killed_run_is_not_moved(project: Project, tmp_path: Path) -> None:
+    """A kill during the first journal write leaves its temp file: the rerun drops it instead of moving it."""
+    two_projects(project, tmp_path)
+    g = project.global_cache
+    (g / ".locks" / "linker").mkdir(parents=True, exist_ok=True)
+    (g / ".locks" / "linker" / ".cache-move.json.0123abcd.linker-tmp").write_text('{"version": 1, "ol')
+    before = {k: v for k, v in content(g).items() if not k.endswith(".linker-tmp")}
+    new = tmp_path / "bigdisk" / "hub"
+    r = project.linker("cache", "move", str(new))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert content(new) == before

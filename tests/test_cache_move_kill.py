@@ -44,7 +44,7 @@ def _template(root: Path) -> tuple[Path, Path, dict[str, bytes]]:
     copy, so that the record of projects names the copy)."""
     rng = random.Random(7)
     files = tiny_model_files("st", seed=3)
-    for i in range(150):
+    for i in range(100):
         files[f"shards/part-{i:03d}.json"] = rng.randbytes(rng.randint(100, 4000))
     files["weights.bin"] = rng.randbytes(2 * 1024 * 1024)
     g = root / "global" / "hub"
@@ -87,7 +87,7 @@ def test_kill_at_random_points_loses_nothing_and_rerun_converges(tmp_path: Path,
     assert done.returncode == 0, done.stdout + done.stderr
     assert not g.exists() and _content(new) == expected
     rng = random.Random(99 + cross_device)
-    attempts = 8 if cross_device else 4
+    attempts = 6 if cross_device else 4
     midway = 0
     for attempt in range(attempts):
         g, proj, new, expected = copy_template(tmp_path / f"run{attempt}")
@@ -102,7 +102,7 @@ def test_kill_at_random_points_loses_nothing_and_rerun_converges(tmp_path: Path,
         assert again.returncode == 0, f"attempt {attempt}: " + again.stdout + again.stderr
         assert not g.exists(), f"attempt {attempt}: the old cache is still there"
         assert _content(new) == expected, f"attempt {attempt}"
-        assert not [p for p in new.rglob("*.linker-tmp")], f"attempt {attempt}: temp files left"
+        assert not list(new.rglob("*.linker-tmp")), f"attempt {attempt}: temp files left"
         view = proj / "models_cache" / "models--org--many" / "snapshots" / REV
         for name in ("weights.bin", "shards/part-007.json"):  # through the view's links, into the new cache
             assert (view / name).read_bytes() == files[name], f"attempt {attempt}: {name}"

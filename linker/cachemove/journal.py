@@ -40,6 +40,14 @@ def pending(old: Path, new: Path) -> MovePlan | None:
     return None
 
 
+def drop_temps(cache: Path) -> None:
+    """A half-written journal (a kill during its write): never read, and not to be moved as cache content."""
+    path = move_journal_path(cache)
+    with contextlib.suppress(OSError):
+        for t in path.parent.glob(f".{path.name}.*.linker-tmp"):
+            os.unlink(t)
+
+
 def remove(cache: Path) -> None:
     path = move_journal_path(cache)
     with contextlib.suppress(FileNotFoundError):

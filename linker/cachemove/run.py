@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import fs_boundary
 from ..filelocks import file_lock
 from ..fsutil import atomic_symlink, fsync_dir
-from ..hfcache import gc_lock_path, migrate_lock_path
+from ..hfcache import gc_lock_path, migrate_lock_path, repo_folders
 from . import journal
 from .copy import copy_all, delete_old
 from .plan import COPY, RENAME, MovePlan, check_target, plan_move
@@ -67,7 +67,7 @@ def move_cache(old: Path, new: Path, *, dry_run: bool = False, log: Callable[[st
     old, new = old.absolute(), new.absolute()
     say = log or (lambda _line: None)
     plan = journal.pending(old, new)
-    if plan is None and not old.exists() and new.is_dir() and os.path.realpath(old) != os.path.realpath(new):
+    if plan is None and not old.exists() and _is_cache(new) and os.path.realpath(old) != os.path.realpath(new):
         return MoveResult(None, dry_run, relinked=[] if dry_run else relink_projects(new))  # done before
     if plan is None:
         if os.path.realpath(old) == os.path.realpath(new):
@@ -81,10 +81,17 @@ def move_cache(old: Path, new: Path, *, dry_run: bool = False, log: Callable[[st
         return MoveResult(plan, True, resumed)
     locked = Path(plan.old) if Path(plan.old).is_dir() else Path(plan.new)
     with _cache_locks(locked):
+        for cache in (Path(plan.old), Path(plan.new)):
+            journal.drop_temps(cache)
         if not resumed:
             plan = plan_move(old, new)  # again, under the locks
             journal.write(old, plan)  # before anything moves
         return _apply(plan, resumed, say)
+
+
+def _is_cache(path: Path) -> bool:
+    """A folder huggingface_hub made a cache of (its tag, or a repo folder): a finished move's NEW_PATH."""
+    return (path / "CACHEDIR.TAG").is_file() or next(repo_folders(path), None) is not None
 
 
 def _apply(plan: MovePlan, resumed: bool, say: Callable[[str], None]) -> MoveResult:
