@@ -67,6 +67,9 @@ def _add_global_options(command: click.Command) -> click.Command:
     already read them), setting the App in a callback rather than passing arguments to the command."""
     if getattr(command, "_linker_globals", False):
         return command
+    if isinstance(command, click.Group):  # `linker cache move -q`: the subcommands take them too
+        for sub in command.commands.values():
+            _add_global_options(sub)
     for decls, kwargs in GLOBAL_OPTIONS:
         extra = {k: v for k, v in kwargs.items() if k != "envvar"}
         command.params.append(click.Option(decls, expose_value=False, callback=_global_option_after_verb, **extra))

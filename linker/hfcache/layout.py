@@ -428,6 +428,12 @@ def gc_lock_path(cache: Path) -> Path:
     return locks_dir(cache) / LINKER_REFS / "gc.lock"
 
 
+def move_journal_path(cache: Path) -> Path:
+    """The journal of a `linker cache move` in progress: `<cache>/.locks/linker/cache-move.json`, in the old cache
+    before anything moves and in the new one from the first copied byte (a rename carries it along)."""
+    return locks_dir(cache) / LINKER_REFS / "cache-move.json"
+
+
 def migrate_lock_path(cache: Path) -> Path:
     """The lock one `linker migrate` (or its recovery) holds on a global cache."""
     return locks_dir(cache) / "linker-migrate.lock"

@@ -1,0 +1,58 @@
+"""Relinking the views after a move: every project the record of projects knows (`<cache>/.locks/linker/projects/`,
+written by sync, read by `linker gc`) whose lockfile and view still exist is synced, offline, against the new cache
+with sync's own library: one code path for what a view's links should be."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import LinkerError
+from ..hfcache import LINKER_REFS, project_record_path
+from ..projects import read_owner
+
+
+@dataclass(frozen=True)
+class Relinked:
+    lockfile: str
+    view: str
+    ok: bool
+    message: str = ""  # why it failed, or the sync's problems
+
+    def to_json(self) -> dict[str, object]:
+        return {"lockfile": self.lockfile, "view": self.view, "ok": self.ok, "message": self.message}
+
+
+def known_projects(cache: Path) -> list[tuple[str, str]]:
+    """(lockfile, view) of every recorded project whose lockfile and view both still exist, once each."""
+    records = project_record_path(cache, f"{LINKER_REFS}/x").parent
+    try:
+        names = sorted(p.stem for p in records.glob("*.json"))
+    except OSError:
+        return []
+    out: list[tuple[str, str]] = []
+    for name in names:
+        owner = read_owner(cache, f"{LINKER_REFS}/{name}")
+        alive = owner and os.path.isfile(owner.lockfile) and os.path.isdir(owner.view)
+        if owner and alive and (owner.lockfile, owner.view) not in out:
+            out.append((owner.lockfile, owner.view))
+    return out
+
+
+def relink_projects(cache: Path) -> list[Relinked]:
+    from ..lockfile import load_lockfile, require_resolved
+    from ..sync import sync
+
+    out = []
+    for lockfile, view in known_projects(cache):
+        try:
+            lock = require_resolved(load_lockfile(Path(lockfile)))
+            if os.path.realpath(lock.view) != view:
+                continue  # the project's cache_dir changed since: that view is not its view any more
+            result = sync(lock, cache, offline=True)
+            problems = "; ".join(p.describe() for p in result.plan.problems[:3]) if result.plan.problems else ""
+            out.append(Relinked(lockfile, view, not problems, problems))
+        except LinkerError as exc:
+            out.append(Relinked(lockfile, view, False, exc.message))
+    return out
