@@ -106,7 +106,8 @@ def test_kill_at_random_points_loses_nothing_and_rerun_converges(tmp_path: Path,
         view = proj / "models_cache" / "models--org--many" / "snapshots" / REV
         for name in ("weights.bin", "shards/part-007.json"):  # through the view's links, into the new cache
             assert (view / name).read_bytes() == files[name], f"attempt {attempt}: {name}"
-    assert midway >= attempts // 4, f"only {midway} kill(s) landed while the cache was moving"
+    if cross_device:  # a rename's journal lives for milliseconds: on an idle machine no random kill may land in it
+        assert midway >= attempts // 4, f"only {midway} kill(s) landed while the cache was moving"
     # the last run, judged by huggingface_hub itself
     assert load_file(proj / "models_cache", "org/many", "weights.bin") == files["weights.bin"]
     assert scan(new)["warnings"] == []
