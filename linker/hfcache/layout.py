@@ -202,9 +202,10 @@ def read_ref(path: Path) -> str | None:
     return read_small(str(path))
 
 
-def read_small(path: str) -> str | None:
-    """Read a small text file (a ref) with raw os calls: the no-op sync reads one per entry. None when it is
-    missing, unreadable or not a regular file (opened non-blocking, so a FIFO cannot hang the read)."""
+def read_small(path: str, limit: int = 4096) -> str | None:
+    """Read at most `limit` bytes of a small text file (a ref) with raw os calls: the no-op sync reads one per
+    entry. None when it is missing, unreadable or not a regular file (opened non-blocking, so a FIFO cannot hang
+    the read)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
@@ -212,7 +213,7 @@ def read_small(path: str) -> str | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        return os.read(fd, 4096).decode(errors="replace")
+        return os.read(fd, limit).decode(errors="replace")
     except OSError:
         return None
     finally:

@@ -5,14 +5,13 @@ Read only when the file is a regular file that resolves inside the view or the g
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..hfcache import read_small
 from ..roots import Roots, resolves_inside
 
 CARD_PATH = "README.md"
@@ -39,19 +38,8 @@ def read_card(path: Path, roots: Roots) -> ModelCard | None:
     matter."""
     if not resolves_inside(path, roots):
         return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        data = os.read(fd, MAX_CARD_BYTES)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return parse_front_matter(data.decode("utf-8", errors="replace"))
+    text = read_small(str(path), MAX_CARD_BYTES)  # a regular file only, never blocking on a FIFO
+    return None if text is None else parse_front_matter(text)
 
 
 def parse_front_matter(text: str) -> ModelCard | None:
