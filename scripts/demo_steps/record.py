@@ -25,7 +25,7 @@ print("loaded", ", ".join(FILES))
 
 
 def run(demo) -> None:  # demo: scripts/demo.py's Demo
-    demo.step("7b. From code to lock: linker record --lock writes what app.py loads; run --strict proves it offline")
+    demo.step("7e. From code to lock: linker record --lock writes what app.py loads; run --strict proves it offline")
     demo.start_hub()
     store = HubStore(demo.hub_store_root)
     store.create_repo("acme/rec-bert")
