@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import Verdict
 from ..hashcheck import BlobToCheck, VerifiedBlobs, check_blobs
-from ..hfcache import CacheRepo, project_ref_name
+from ..hfcache import CacheRepo, migrate_journal_dir, project_ref_name
 from ..lockfile import Entry, Lockfile
 from ..pins import Listing, pinned_files
 from ..problems import CORRUPT, ERROR, GLOBAL, JOURNAL, NOT_REGULAR, OUTSIDE, VIEW, Finding
@@ -181,23 +181,12 @@ def _check_entry(
 
 
 def _journal_findings(global_cache: Path) -> list[Finding]:
-    """Interrupted `linker migrate` runs, when the migrate package can list them without acting."""
-    from .. import hfcache
-
-    journal_dir = getattr(hfcache, "migrate_journal_dir", None)
-    if journal_dir is not None and not os.path.isdir(journal_dir(global_cache)):
+    """Interrupted `linker migrate` runs (their journals), listed without acting on them."""
+    if not os.path.isdir(migrate_journal_dir(global_cache)):
         return []  # the common case costs one stat, not an import of the migrate package
-    try:
-        from ..migrate import journal
-    except ImportError:
-        return []
-    pending = getattr(journal, "pending", None)
-    if not callable(pending):
-        return []
-    try:
-        names = list(pending(global_cache))
-    except Exception:  # the journal module's own trouble must not break verify
-        return []
+    from ..migrate.journal import pending  # lists regular journal files; [] when the folder cannot be read
+
+    names = pending(global_cache)
     return [
         Finding(
             JOURNAL,
