@@ -45,6 +45,15 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
             "help": "Let the lockfile's cache_dir lie outside the project folder (also: LINKER_ALLOW_OUTSIDE=1).",
         },
     ),
+    (
+        ("--shared-cache", "shared_cache"),
+        {
+            "type": click.Path(file_okay=False),
+            "multiple": True,
+            "help": "A read-only HF cache to link from before downloading; repeatable, consulted in order "
+            "(also: LINKER_SHARED_CACHES, paths separated by ':').",
+        },
+    ),
     (("-v", "--verbose", "verbose"), {"count": True, "help": "More detail; tracebacks on errors."}),
     (("-q", "--quiet", "quiet"), {"is_flag": True, "help": "Only errors."}),
 )
@@ -52,11 +61,13 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
 
 def _global_option_after_verb(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A global option given after the verb: set on the App like the group does (only when given)."""
-    if value is None or value is False or value == 0:
+    if value is None or value is False or value == 0 or value == ():
         return value
     app = ctx.ensure_object(App)
     if param.name == "verbose":
         app.verbose += value
+    elif param.name == "shared_cache":
+        app.shared_cache = (*app.shared_cache, *value)
     else:
         setattr(app, str(param.name), value)
     return value
@@ -103,7 +114,13 @@ def _group_options(f: Any) -> Any:
 @click.version_option(__version__, prog_name="linker")
 @click.pass_context
 def cli(
-    ctx: click.Context, config: str | None, cache_dir: str | None, allow_outside: bool, verbose: int, quiet: bool
+    ctx: click.Context,
+    config: str | None,
+    cache_dir: str | None,
+    allow_outside: bool,
+    shared_cache: tuple[str, ...],
+    verbose: int,
+    quiet: bool,
 ) -> None:
     """Pinned, offline-ready per-project views of the Hugging Face cache.
 
@@ -112,7 +129,7 @@ def cli(
     """
     app = ctx.ensure_object(App)
     app.config, app.cache_dir, app.verbose, app.quiet = config, cache_dir, verbose, quiet
-    app.allow_outside = allow_outside
+    app.allow_outside, app.shared_cache = allow_outside, shared_cache
 
 
 def main(argv: list[str] | None = None) -> None:

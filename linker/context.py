@@ -15,6 +15,7 @@ import click
 
 from .globalcache import choose_global_cache
 from .lockfile import Lockfile, find_lockfile, load_lockfile, require_resolved
+from .tiers import Tier, shared_tiers
 
 #: The version of every `--json` document (its first key); raised when a key changes meaning or goes away.
 JSON_VERSION = 1
@@ -29,6 +30,7 @@ class App:
     json: bool = False
     emitted: bool = False  # a JSON document went to stdout (an error then adds no second one)
     allow_outside: bool = False  # --allow-outside-project / LINKER_ALLOW_OUTSIDE=1: cache_dir may leave the project
+    shared_cache: tuple[str, ...] = ()  # --shared-cache, repeatable (linker/tiers.py)
     _lock: Lockfile | None = field(default=None, repr=False)
     _noticed: bool = field(default=False, repr=False)  # the global-cache notice was shown
 
@@ -48,6 +50,11 @@ class App:
             self.log(chosen.notice)
         return chosen.path
 
+    def shared_tiers(self, lock: Lockfile | None, global_cache: Path) -> list[Tier]:
+        """The shared read-only tiers, in order (linker/tiers.py): --shared-cache, else LINKER_SHARED_CACHES,
+        else the lockfile's `shared_caches:`."""
+        return shared_tiers(self.shared_cache, lock, global_cache)
+
     def project(self) -> tuple[Lockfile, Path]:
         """The lockfile and the global cache, for a command that writes or reads the view: refuses (exit 2) a
         `cache_dir` outside the project (unless confirmed), a system folder, and a view that is the global cache."""
@@ -55,7 +62,7 @@ class App:
 
         lock = self.checked_lockfile()
         global_cache = self.global_cache(lock.view)
-        check_view_location(lock.view, [global_cache])
+        check_view_location(lock.view, [global_cache, *(t.path for t in self.shared_tiers(lock, global_cache))])
         return lock, global_cache
 
     def checked_lockfile(self) -> Lockfile:

@@ -17,6 +17,7 @@ import yaml
 
 from .errors import ConfigError, LockfileError
 from .hfcache import REPO_TYPES, SHA40, check_repo_id, etag_kind, is_safe_repo_path
+from .lockpos import locate
 
 LOCKFILE_NAME = "project_cache.yaml"
 LINK_MODES = ("symlink", "hardlink", "copy", "auto")
@@ -25,7 +26,7 @@ DEFAULT_CACHE_DIR = "models_cache"
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-_TOP_KEYS = {"version", "cache_dir", "link_mode", "models", "policy"}
+_TOP_KEYS = {"version", "cache_dir", "link_mode", "models", "policy", "shared_caches"}
 POLICY_ACTIONS = ("allow", "warn", "deny")
 _POLICY_KEYS = ("pickle", "remote_code")
 _ENTRY_KEYS = {"id", "revision", "type", "ref", "include", "exclude", "files", "local", "absent"}
@@ -114,6 +115,7 @@ class Lockfile:
     policy: FormatPolicy = FormatPolicy()
     verify_hashes: bool = False  # sync hashes every blob it links (as `--verify-hashes`)
     require_hashes: bool = False  # every entry must carry `files` (as `--require-hashes`)
+    shared_caches: tuple[str, ...] = ()  # read-only caches consulted first (see linker/tiers.py), as written
 
     @property
     def root(self) -> Path:
@@ -228,7 +230,7 @@ def parse_lockfile(text: str, path: Path) -> Lockfile:
     try:
         return _build(data, path)
     except _Invalid as inv:
-        line, col = _locate(text, inv.where, inv.at_key)
+        line, col = locate(text, inv.where, inv.at_key, Loader)
         raise LockfileError(path, line, col, inv.message) from None
 
 
@@ -273,7 +275,17 @@ def _build(data: Any, path: Path) -> Lockfile:
         if type(value) is not bool:
             raise _Invalid((key,), f"`{key}` must be true or false, not {value!r}")
         setattr(lock, key, value)
+    lock.shared_caches = _paths(data.get("shared_caches"), ("shared_caches",))
     return lock
+
+
+def _paths(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
+    """A list of non-empty path strings (absent: none)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Invalid(where, f"`{where[-1]}` must be a list of folder paths")
+    return tuple(value)
 
 
 def _policy(value: Any) -> FormatPolicy:
@@ -421,29 +433,4 @@ def cache_dir_position(lock: Lockfile) -> tuple[int | None, int | None]:
         return None, None
     if not isinstance(data, dict) or "cache_dir" not in data:
         return None, None
-    return _locate(text, ("cache_dir",), False)
-
-
-def _locate(text: str, where: tuple[Any, ...], at_key: bool) -> tuple[int | None, int | None]:
-    """1-based line and column of the node at `where` (or of its key)."""
-    try:
-        node = yaml.compose(text, Loader=Loader)
-    except yaml.YAMLError:
-        return None, None
-    if node is None:
-        return 1, 1
-    mark = node.start_mark
-    for step in where:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == step or str(k.value) == str(step):
-                    node, mark = v, (k.start_mark if at_key and step == where[-1] else v.start_mark)
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-            node = node.value[step]
-            mark = node.start_mark
-        else:
-            break
-    return mark.line + 1, mark.column + 1
+    return locate(text, ("cache_dir",), False, Loader)
