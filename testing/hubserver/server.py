@@ -87,6 +87,9 @@ class HubServer:
         self._fail_times: int | None = None
         self._fail_retry_after: int | None = 0
         self._file_faults: dict[str, str] = {}
+        self._silent_after: int | None = None  # see `go_silent`
+        self._held: list[dict[str, str]] = []
+        self._wake = threading.Event()
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []
         self.endpoint = ""
@@ -111,6 +114,7 @@ class HubServer:
         return self
 
     def stop(self) -> None:
+        self._wake.set()  # requests held by `go_silent` end without an answer
         listeners, self._listeners = self._listeners, []
         for listener in listeners:
             listener.shutdown()
@@ -177,6 +181,34 @@ class HubServer:
     def _file_fault(self, etag: str) -> str | None:
         with self._log_lock:
             return self._file_faults.get(etag)
+
+    def go_silent(self, after: int | None = 0) -> None:
+        """After `after` more requests, accept and read every request (both listeners) but never answer it, until
+        `go_silent(None)` or `stop()`; a held request is then closed unanswered. Held requests are in `held`."""
+        with self._log_lock:
+            self._silent_after = after
+            if after is None:
+                self._wake.set()
+            else:
+                self._wake.clear()
+
+    @property
+    def held(self) -> list[dict[str, str]]:
+        """The requests held unanswered by `go_silent`: dicts with method, path (raw) and origin."""
+        with self._log_lock:
+            return list(self._held)
+
+    def _hold(self, entry: dict[str, str]) -> bool:
+        """Whether the request described by `entry` was held (see `go_silent`); returns once it is released."""
+        with self._log_lock:
+            if self._silent_after is None:
+                return False
+            if self._silent_after > 0:
+                self._silent_after -= 1
+                return False
+            self._held.append(entry)
+        self._wake.wait()
+        return True
 
     def _take_failure(self) -> tuple[int, int | None] | None:
         with self._log_lock:
@@ -254,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.query = parse_qs(split.query, keep_blank_values=True)
         try:
             body = self._read_body()
+            if self.hub._hold({"method": self.command, "path": self.raw_path, "origin": self.server.role}):
+                self.close_connection = True
+                return
             if self.hub.latency > 0:
                 time.sleep(self.hub.latency)
             failure = self.hub._take_failure()
