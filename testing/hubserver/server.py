@@ -64,6 +64,8 @@ class HubServer:
     Args:
         store_root: directory of a `HubStore` (or a HubStore instance); re-read whenever its state.json changes.
         latency: seconds added to every request (settable at run time).
+        nodelay: send each answer at once (TCP_NODELAY). Off by default, as before: a body written after its headers
+            then waits for the client's delayed ACK (about 40 ms on Linux), on top of `latency`.
         page_size: entries per page of tree and commit listings (settable).
         port, cdn_port: 0 (default) picks free ports.
     """
@@ -73,12 +75,14 @@ class HubServer:
         store_root: Path | str | HubStore,
         *,
         latency: float = 0.0,
+        nodelay: bool = False,
         page_size: int = 50,
         port: int = 0,
         cdn_port: int = 0,
     ):
         self.store = store_root if isinstance(store_root, HubStore) else HubStore(store_root)
         self.latency = latency
+        self.nodelay = nodelay
         self.page_size = page_size
         self._ports = (port, cdn_port)
         self._log: list[dict[str, Any]] = []
@@ -239,6 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ plumbing
     def setup(self) -> None:
         super().setup()
+        if self.server.hub.nodelay:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
 
