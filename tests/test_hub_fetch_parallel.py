@@ -100,6 +100,17 @@ def test_entry_missing_on_the_hub_fails_alone(project, hub_store, hub, hub_env):
     assert loaded_offline(project.view, pairs) == wanted(hub_store, pairs)
 
 
+def test_invalid_job_count_warns_once_and_uses_the_default(project, hub_store, hub, hub_env):
+    pairs = push_many(hub_store, 3)
+    lock_all(project, hub_store, pairs)
+    r = project.linker("sync", env={**hub_env, "LINKER_FETCH_JOBS": "many"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [x for x in r.stderr.splitlines() if "LINKER_FETCH_JOBS" in x] == [
+        "warning: LINKER_FETCH_JOBS='many' is not a whole number >= 1; using 8"
+    ], r.stderr
+    assert loaded_offline(project.view, pairs) == wanted(hub_store, pairs)
+
+
 def test_pool_runs_entries_side_by_side_and_gives_up_together(project, hub_store, hub, hub_env):
     """A Hub that never answers: the first requests of 4 entries wait at once (not one after the other), and once
     they time out, none of the 8 entries not yet started is tried."""

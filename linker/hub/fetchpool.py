@@ -24,17 +24,22 @@ DEFAULT_JOBS = 8
 #: huggingface_hub's default pool inside one `snapshot_download`, kept when one entry runs alone.
 PER_ENTRY_MAX = 8
 #: File downloads in flight across all entries (about): the per-entry pool shrinks as more entries run at once.
-MAX_DOWNLOADS = 16
+MAX_DOWNLOADS = 32
+
+
+_warned: set[str] = set()
 
 
 def fetch_jobs(warn: Callable[[str], None]) -> int:
-    """`LINKER_FETCH_JOBS`: entries downloaded at once; an invalid value is warned about, then the default."""
+    """`LINKER_FETCH_JOBS`: entries downloaded at once; an invalid value is warned about (once), then the default."""
     raw = os.environ.get(ENV, "").strip()
     if not raw:
         return DEFAULT_JOBS
     if raw.isdigit() and int(raw) >= 1:
         return int(raw)
-    warn(f"warning: {ENV}={raw!r} is not a whole number >= 1; using {DEFAULT_JOBS}")
+    if raw not in _warned:
+        _warned.add(raw)
+        warn(f"warning: {ENV}={raw!r} is not a whole number >= 1; using {DEFAULT_JOBS}")
     return DEFAULT_JOBS
 
 
