@@ -19,7 +19,7 @@ answer at once (TCP_NODELAY), so the latency added is exactly LATENCY. Goal: the
 Nothing touches the real Hub or ~/.cache.
 
     .venv/bin/python scripts/bench_remote.py [--case verify|sync|all] [--entries 200] [--sync-entries 50]
-        [--latency 0.05] [--runs 3]
+        [--latency 0.05] [--runs 3] [--sync-runs 5]
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def sync_case(args: argparse.Namespace, tmp_path: Path) -> bool:
         env.pop("LINKER_FETCH_JOBS", None)
         cases = {"sync (default pool)": env, "sync, LINKER_FETCH_JOBS=1": {**env, "LINKER_FETCH_JOBS": "1"}}
         results: dict[str, float] = {name: float("inf") for name in cases}
-        for _ in range(args.runs):  # interleaved, so a busy moment of the machine hurts both alike
+        for _ in range(args.sync_runs):  # interleaved, so a busy moment of the machine hurts both alike
             for name, case_env in cases.items():
                 results[name] = min(results[name], cold_sync(case_env))
         server.clear_log()
@@ -161,7 +161,7 @@ def sync_case(args: argparse.Namespace, tmp_path: Path) -> bool:
     floor = results["sync, LINKER_FETCH_JOBS=1"]
     print(
         f"\ncold sync of {args.sync_entries} models x 3 files, {args.latency * 1000:.0f} ms latency per request, "
-        f"best of {args.runs}, fresh processes (interpreter start included)"
+        f"best of {args.sync_runs}, fresh processes (interpreter start included)"
     )
     for name, secs in results.items():
         ratio = f"{secs / floor:5.2f}x the sequential time" if secs != floor else "   (sequential loop)"
@@ -179,7 +179,8 @@ def main() -> int:
     ap.add_argument("--entries", type=int, default=200, help="repos of the verify case")
     ap.add_argument("--sync-entries", type=int, default=50, help="repos of the sync case")
     ap.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
-    ap.add_argument("--runs", type=int, default=3, help="best of N for each measurement")
+    ap.add_argument("--runs", type=int, default=3, help="best of N for each measurement of the verify case")
+    ap.add_argument("--sync-runs", type=int, default=5, help="best of N for each measurement of the sync case")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
