@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -39,6 +40,7 @@ from . import (
     scrub,
     setup,
 )
+from .fetchpool import GiveUp, fetch_jobs, per_entry_workers, quiet_bars, repo_groups, whole_lines
 
 _SHORT = re.compile(r"should be of size (\d+) but has size (\d+) \((.+?)\)")
 #: After these, the Hub is not asked again in this run (each entry would wait or fail the same way).
@@ -156,30 +158,43 @@ class FetchError(LinkerError):
         return [f"warning: could not fetch {f.message}" for f in self.failures.values()]
 
 
-def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[str], None] | None = None) -> list[str]:
+def fetch_entries(
+    entries: list[Entry], global_cache: Path, *, log: Callable[[str], None] | None = None, jobs: int | None = None
+) -> list[str]:
     """Download the pinned revisions of `entries` into the global cache with `snapshot_download`.
-    Returns the labels fetched.
+    Returns the labels fetched, sorted.
 
-    Entries are fetched one after the other (each download is parallel inside); one that fails does not stop
-    the others, except that once the Hub is found unreachable or silent, the remaining entries are not tried.
-    What an entry downloaded is hashed (on every core) while the next entry downloads; a blob whose bytes do not
-    match is quarantined, never linked. Raises `FetchError` listing what failed, with one mismatch per file.
+    Up to `jobs` entries download at once (default `LINKER_FETCH_JOBS`, see fetchpool.py); one that fails does not
+    stop the others, except that once the Hub is found unreachable or silent, the entries not yet started are not
+    tried. What an entry downloaded is hashed (on every core) while others download; a blob whose bytes do not
+    match is quarantined, never linked. Raises `FetchError` listing what failed (sorted by label), with one
+    mismatch per file.
     """
     from huggingface_hub import snapshot_download
 
     setup()
-    say = log or _stderr
-    fetched: list[str] = []
-    failures: dict[str, HubFailure] = {}
-    checks: list[tuple[str, Future[tuple[HubFailure | None, list[HashMismatch]]]]] = []
+    groups = repo_groups(entries)
+    active = max(1, min(fetch_jobs(_stderr) if jobs is None else jobs, len(groups)))
+    run = _Run(global_cache, whole_lines(log or _stderr), snapshot_download, per_entry_workers(active))
+    if active > 1:
+        run.bars = quiet_bars()
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="check")  # it hashes on a pool of its own
     try:
-        _fetch_each(entries, global_cache, say, snapshot_download, failures, checks, hasher)
+        if active == 1:
+            for group in groups:
+                run.group(group, hasher)
+        else:
+            _run_pool(run, groups, hasher, active)
     finally:
         hasher.shutdown(wait=True)
+    fetched: list[str] = []
+    failures: dict[str, HubFailure] = {}
     mismatches: list[HashMismatch] = []
-    for label, future in checks:
-        wrong, bad = future.result()
+    for label, outcome in sorted(run.outcomes.items()):
+        if isinstance(outcome, HubFailure):
+            failures[label] = outcome
+            continue
+        wrong, bad = outcome.result()
         if wrong is None:
             fetched.append(label)
         else:
@@ -190,47 +205,77 @@ def fetch_entries(entries: list[Entry], global_cache: Path, *, log: Callable[[st
     return fetched
 
 
-def _fetch_each(
-    entries: list[Entry],
-    global_cache: Path,
-    say: Callable[[str], None],
-    snapshot_download: Callable[..., Any],
-    failures: dict[str, HubFailure],
-    checks: list[tuple[str, Future[tuple[HubFailure | None, list[HashMismatch]]]]],
-    hasher: ThreadPoolExecutor,
-) -> None:
-    """Download each entry in turn; queue the check of what it downloaded on `hasher`."""
-    gave_up: HubFailure | None = None
-    for entry in entries:
+def _run_pool(run: _Run, groups: list[list[Entry]], hasher: ThreadPoolExecutor, jobs: int) -> None:
+    """`run.group` over `groups`, `jobs` at a time; on an interruption, no further entry starts."""
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="fetch")
+    try:
+        for future in [pool.submit(run.group, group, hasher) for group in groups]:
+            future.result()
+    except BaseException:
+        run.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+_Check = Future[tuple[HubFailure | None, list[HashMismatch]]]
+
+
+class _Run:
+    """One `fetch_entries` call: what every task shares (the give-up state, the outcomes by label)."""
+
+    def __init__(
+        self, global_cache: Path, say: Callable[[str], None], snapshot_download: Callable[..., Any], workers: int
+    ) -> None:
+        self.global_cache, self.say, self.workers = global_cache, say, workers
+        self.snapshot_download = snapshot_download
+        self.bars: type[Any] | None = None  # huggingface_hub's own progress bars unless set
+        self.gave_up = GiveUp()
+        self.stop = threading.Event()  # interrupted: start nothing more
+        self.outcomes: dict[str, HubFailure | _Check] = {}  # label -> failure, or the check of what it downloaded
+        self._lock = threading.Lock()
+
+    def group(self, entries: list[Entry], hasher: ThreadPoolExecutor) -> None:
+        """Download the entries of one repo folder in turn; queue the check of what each downloaded on `hasher`."""
+        for entry in entries:
+            if self.stop.is_set():
+                return
+            outcome = self.one(entry, hasher)
+            with self._lock:
+                self.outcomes[entry.label] = outcome
+
+    def one(self, entry: Entry, hasher: ThreadPoolExecutor) -> HubFailure | _Check:
         what = f"{entry.label}@{entry.revision[:12]}"
+        gave_up = self.gave_up.failure
         if gave_up is not None:
-            failures[entry.label] = replace(gave_up, what=what)  # the same cause, for this entry
-            continue
-        say(f"fetching {what} from {endpoint()}")
-        repo = CacheRepo(global_cache, entry.id, entry.type)
+            return replace(gave_up, what=what)  # the same cause, for this entry
+        self.say(f"fetching {what} from {endpoint()}")
+        repo = CacheRepo(self.global_cache, entry.id, entry.type)
         before = blob_names(repo)
         try:
             # A cheap probe first: snapshot_download's tree listing retries for ~20 s when the Hub is down.
             with hub_call(what):
                 _api().repo_info(entry.id, revision=entry.revision, repo_type=entry.type, expand=["sha"])
+            gave_up = self.gave_up.failure
+            if gave_up is not None:  # another entry found the Hub gone meanwhile
+                return replace(gave_up, what=what)
             with hub_call(what):
-                snapshot_download(
+                self.snapshot_download(
                     entry.id,
                     revision=entry.revision,
                     repo_type=entry.type,
                     allow_patterns=list(entry.include) or None,
                     ignore_patterns=list(entry.exclude) or None,
-                    cache_dir=global_cache,
+                    cache_dir=self.global_cache,
+                    max_workers=self.workers,
+                    tqdm_class=self.bars,
                 )
         except LinkerError as exc:
             failure = failure_of(exc) or HubFailure(HUB_FAILED, exc.message)
         except OSError as exc:  # not a network error (hub_call classifies those): the disk, or short bytes
-            failure = download_failure(exc, what, global_cache)
+            failure = download_failure(exc, what, self.global_cache)
         else:
-            checks.append(
-                (entry.label, hasher.submit(discard_wrong_blobs, repo, entry.revision, before, what, entry.label))
-            )
-            continue
-        failures[entry.label] = failure
+            return hasher.submit(discard_wrong_blobs, repo, entry.revision, before, what, entry.label)
         if failure.kind in _GIVE_UP_KINDS:
-            gave_up = failure
+            self.gave_up.set(failure)
+        return failure

@@ -64,6 +64,8 @@ class HubServer:
     Args:
         store_root: directory of a `HubStore` (or a HubStore instance); re-read whenever its state.json changes.
         latency: seconds added to every request (settable at run time).
+        nodelay: send each answer at once (TCP_NODELAY). Off by default, as before: a body written after its headers
+            then waits for the client's delayed ACK (about 40 ms on Linux), on top of `latency`.
         page_size: entries per page of tree and commit listings (settable).
         port, cdn_port: 0 (default) picks free ports.
     """
@@ -73,12 +75,14 @@ class HubServer:
         store_root: Path | str | HubStore,
         *,
         latency: float = 0.0,
+        nodelay: bool = False,
         page_size: int = 50,
         port: int = 0,
         cdn_port: int = 0,
     ):
         self.store = store_root if isinstance(store_root, HubStore) else HubStore(store_root)
         self.latency = latency
+        self.nodelay = nodelay
         self.page_size = page_size
         self._ports = (port, cdn_port)
         self._log: list[dict[str, Any]] = []
@@ -87,6 +91,9 @@ class HubServer:
         self._fail_times: int | None = None
         self._fail_retry_after: int | None = 0
         self._file_faults: dict[str, str] = {}
+        self._silent_after: int | None = None  # see `go_silent`
+        self._held: list[dict[str, str]] = []
+        self._wake = threading.Event()
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []
         self.endpoint = ""
@@ -111,6 +118,7 @@ class HubServer:
         return self
 
     def stop(self) -> None:
+        self._wake.set()  # requests held by `go_silent` end without an answer
         listeners, self._listeners = self._listeners, []
         for listener in listeners:
             listener.shutdown()
@@ -178,6 +186,34 @@ class HubServer:
         with self._log_lock:
             return self._file_faults.get(etag)
 
+    def go_silent(self, after: int | None = 0) -> None:
+        """After `after` more requests, accept and read every request (both listeners) but never answer it, until
+        `go_silent(None)` or `stop()`; a held request is then closed unanswered. Held requests are in `held`."""
+        with self._log_lock:
+            self._silent_after = after
+            if after is None:
+                self._wake.set()
+            else:
+                self._wake.clear()
+
+    @property
+    def held(self) -> list[dict[str, str]]:
+        """The requests held unanswered by `go_silent`: dicts with method, path (raw) and origin."""
+        with self._log_lock:
+            return list(self._held)
+
+    def _hold(self, entry: dict[str, str]) -> bool:
+        """Whether the request described by `entry` was held (see `go_silent`); returns once it is released."""
+        with self._log_lock:
+            if self._silent_after is None:
+                return False
+            if self._silent_after > 0:
+                self._silent_after -= 1
+                return False
+            self._held.append(entry)
+        self._wake.wait()
+        return True
+
     def _take_failure(self) -> tuple[int, int | None] | None:
         with self._log_lock:
             status = self._fail_status
@@ -207,6 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ plumbing
     def setup(self) -> None:
         super().setup()
+        if self.server.hub.nodelay:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
 
@@ -254,6 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.query = parse_qs(split.query, keep_blank_values=True)
         try:
             body = self._read_body()
+            if self.hub._hold({"method": self.command, "path": self.raw_path, "origin": self.server.role}):
+                self.close_connection = True
+                return
             if self.hub.latency > 0:
                 time.sleep(self.hub.latency)
             failure = self.hub._take_failure()
