@@ -7,9 +7,10 @@ passes `roots.ensure_inside`: nothing outside the view and the global cache is e
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from .fixes import (
     REMOVE_LEFTOVER,
     REMOVE_MARKER,
     RESTORE,
+    VIEW_LINK,
     Fix,
     RepairPlan,
 )
@@ -107,22 +109,29 @@ def repair(
     hash_blobs: bool = True,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
+    tiers: Sequence[Path] = (),
 ) -> RepairResult:
-    """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
+    """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`.
+    `tiers` (usable shared read-only caches) are preferred sources of view links; nothing in them is changed."""
     check_view_location(lock.view, [global_cache])
     online = not offline and not offline_mode()
     check_usable(lock.view, global_cache)
+    mode = _link_mode(lock, global_cache)[0]
+    planning = functools.partial(
+        plan_repair, lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress, tiers=tiers,
+        link_mode=mode,
+    )  # fmt: skip
     if dry_run:
-        plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
-        return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])
+        plan = planning()
+        return RepairResult(plan, applied=False, link_mode=mode)
     with fs_boundary(lock.view, "cannot create the view"):
         lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         recovered = _recover_journals(global_cache)
-        plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
+        plan = planning()
         result = RepairResult(plan, applied=True, recovered=recovered)
         _apply(result, lock, global_cache, log)
-        result.after = verify(lock, global_cache, full=hash_blobs, progress=progress)
+        result.after = verify(lock, global_cache, full=hash_blobs, progress=progress, tiers=tiers)
     return result
 
 
@@ -160,7 +169,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
             result.unfixable.append(_fetch_problem(lock, fix, unreachable))
             continue
         try:
-            _guard(fix, roots)
+            _guard(fix, (os.path.realpath(lock.view),) if fix.kind == VIEW_LINK else roots)
             status, detail = _apply_one(fix, lock, global_cache, moved)
         except LinkerError as exc:
             status, detail = FAILED, exc.render()
@@ -195,6 +204,7 @@ _VERBS = {
     DROP_LINK: "remove",
     RESTORE: "replace",
     GLOBAL_LINK: "replace",
+    VIEW_LINK: "replace",
 }
 
 
@@ -260,6 +270,11 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         with _maybe_lock(fix.lock):
             refuse_self_link(str(path), fix.target)  # never a file replaced by a link to itself
             atomic_symlink(fix.target, path)
+        return DONE, ""
+    if fix.kind == VIEW_LINK:  # inside the view only (guarded): a link into a tier, never a write there
+        refuse_self_link(str(path), fix.target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_symlink(fix.target, path)
         return DONE, ""
     if fix.kind == FETCH:
         from ..hub import repo_state

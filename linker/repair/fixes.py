@@ -19,6 +19,7 @@ FixKind = Literal[
     "restore-blob",
     "global-link",
     "fetch",
+    "view-link",
     "relink-view",
 ]
 # Fix kinds, in the order they are applied.
@@ -31,6 +32,7 @@ DROP_LINK: Final = "drop-link"  # a global blob link to a device, a FIFO or a fi
 RESTORE: Final = "restore-blob"
 GLOBAL_LINK: Final = "global-link"
 FETCH: Final = "fetch"
+VIEW_LINK: Final = "view-link"  # a link inside the view set to a shared tier's blob (or to `../../blobs/<etag>`)
 RELINK: Final = "relink-view"
 ORDER: tuple[FixKind, ...] = (
     RECOVER,
@@ -42,6 +44,7 @@ ORDER: tuple[FixKind, ...] = (
     RESTORE,
     GLOBAL_LINK,
     FETCH,
+    VIEW_LINK,
     RELINK,
 )
 
@@ -109,5 +112,6 @@ _DESCRIBE: dict[str, str] = {
     RESTORE: "restore {path} from {target} ({mode}; hash verified)",
     GLOBAL_LINK: "link {path} -> {target} ({reason})",
     FETCH: "fetch {what} of {repo}@{rev12} from the Hub",
+    VIEW_LINK: "link {path} -> {target} ({reason})",
     RELINK: "relink {repo}: {target} ({reason})",
 }

@@ -11,6 +11,7 @@ from stat import S_ISREG
 
 from ..hfcache import CacheRepo
 from ..lockfile import Entry
+from ..pins import PinnedFile
 from ..problems import DANGLING, ERROR, MISSING_FILE, PROJECT_REF, WARNING, Finding
 
 Tiers = Sequence[Path]
@@ -43,22 +44,27 @@ def tier_blob(tiers: Tiers, entry: Entry, etag: str, size: int | None) -> str | 
     return None
 
 
-def serving_tiers(entry: Entry, v: CacheRepo, files: Iterable[str], tiers: Tiers) -> set[str] | None:
-    """The tiers that serve the view's pinned files of `entry`, when a tier serves every one of them (each
-    resolves into a tier); None when any resolves elsewhere (the writable cache) or not at all."""
+def serving_tiers(entry: Entry, v: CacheRepo, files: dict[str, PinnedFile], tiers: Tiers) -> set[str] | None:
+    """The tiers that serve the view's pinned files of `entry` when tiers serve every one of them: each resolves
+    into a tier, or (a broken link repair relinks into a tier first) a tier holds its blob. None when any resolves
+    elsewhere (the writable cache) or no tier has it."""
     reals = real_tiers(tiers)
-    if not reals:
-        return None
     found: set[str] = set()
-    for path in files:
-        t = tier_of(os.path.realpath(v.snapshot_file(entry.revision, path)), reals)
+    for path, pf in files.items():
+        p = v.snapshot_file(entry.revision, path)
+        t = tier_of(os.path.realpath(p), reals)
+        if t is None and not os.path.exists(p) and pf.etag:
+            held = tier_blob(tiers, entry, pf.etag, pf.size)
+            t = tier_of(held, reals) if held is not None else None
         if t is None:
             return None
         found.add(t)
     return found or None
 
 
-def tier_aware(entry: Entry, v: CacheRepo, files: Iterable[str], found: list[Finding], tiers: Tiers) -> list[Finding]:
+def tier_aware(
+    entry: Entry, v: CacheRepo, files: dict[str, PinnedFile], found: list[Finding], tiers: Tiers
+) -> list[Finding]:
     """verify's findings of one entry, seen with the tiers: a missing or dangling file that a tier holds is fixed
     by `linker repair` (a link into the tier); a missing project ref of an entry served wholly by tiers is a
     note, not an error (the writable cache holds none of its data, so a ref there protects nothing)."""
