@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Verdict
+
+if TYPE_CHECKING:
+    from .tiers import TierState
 
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
 
@@ -26,6 +29,7 @@ class DoctorReport(Verdict):
     lockfile: Path | None
     view: Path | None
     checks: list[Check] = field(default_factory=list)
+    tiers: list[TierState] = field(default_factory=list)  # the shared read-only tiers (linker/doctor/tiers.py)
 
     @property
     def problems(self) -> list[Check]:
@@ -42,5 +46,6 @@ class DoctorReport(Verdict):
             "global_cache_source": self.source,
             "lockfile": str(self.lockfile) if self.lockfile else None,
             "view": str(self.view) if self.view else None,
+            "shared_caches": [t.to_json() for t in self.tiers],
             "checks": [asdict(c) for c in self.checks],
         }
