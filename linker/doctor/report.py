@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import Verdict
-
-if TYPE_CHECKING:
-    from .tiers import TierState
 
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
 
@@ -20,6 +17,31 @@ class Check:
     status: str  # ok | info | warn | fail
     summary: str
     fix: str = ""
+
+
+@dataclass(frozen=True)
+class TierState:
+    """One shared read-only tier as doctor found it (linker/doctor/tiers.py)."""
+
+    path: Path
+    source: str
+    readable: bool
+    read_only: str  # why it is read-only ("read-only mount", "immutable", "not writable by you"), "" if writable
+    fs_type: str | None
+    locks_may_be_noops: bool
+    problem: str = ""  # why it cannot be used (absent, not a folder, unreadable)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "source": self.source,
+            "readable": self.readable,
+            "read_only": bool(self.read_only),
+            "read_only_why": self.read_only,
+            "fs_type": self.fs_type,
+            "locks_may_be_noops": self.locks_may_be_noops,
+            "problem": self.problem,
+        }
 
 
 @dataclass

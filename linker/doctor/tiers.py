@@ -8,41 +8,16 @@ import array
 import fcntl
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..fstype import fs_type, locks_may_be_noops
 from ..hfcache import BLOBS, CacheRepo
 from ..lockfile import Lockfile
 from ..tiers import Tier
-from .report import INFO, WARN, Check
+from .report import INFO, WARN, Check, TierState
 
 _FS_IOC_GETFLAGS = 0x80086601  # linux/fs.h, as lsattr reads it
 _FS_IMMUTABLE_FL = 0x10
-
-
-@dataclass(frozen=True)
-class TierState:
-    path: Path
-    source: str
-    readable: bool
-    read_only: str  # why it is read-only ("read-only mount", "immutable", "not writable by you"), "" if writable
-    fs_type: str | None
-    locks_may_be_noops: bool
-    problem: str = ""  # why it cannot be used (absent, not a folder, unreadable)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "source": self.source,
-            "readable": self.readable,
-            "read_only": bool(self.read_only),
-            "read_only_why": self.read_only,
-            "fs_type": self.fs_type,
-            "locks_may_be_noops": self.locks_may_be_noops,
-            "problem": self.problem,
-        }
 
 
 def _immutable(path: Path) -> bool:
