@@ -64,3 +64,18 @@ def test_a_second_tier_with_a_sound_copy_replaces_a_corrupt_first_tier(project, 
     assert snap.read_bytes() == files["config.json"]
     assert os.path.realpath(snap).startswith(str(second) + os.sep)
     assert (tree_state(tier), tree_state(second)) == before
+
+
+def test_repair_rewrites_a_bad_view_ref_of_an_entry_the_tier_serves(project, tmp_path: Path) -> None:
+    tier = tmp_path / "shared" / "hub"
+    tier_synced(project, tier)
+    ref = view_repo(project) / "refs" / "main"
+    ref.write_text(REV + "\n")
+    before = tree_state(tier)
+    with immutable(*all_paths(tier)):
+        code, doc = run_json(project, "--shared-cache", str(tier), "repair", "--offline")
+    assert code == 0, json.dumps(doc, indent=1)[-3000:]
+    assert ref.read_text() == REV
+    assert [f["kind"] for f in doc["fixes"]] == ["view-ref"]
+    assert all(os.readlink(p).startswith(str(tier)) for p in (view_repo(project) / "blobs").iterdir())
+    assert tree_state(tier) == before

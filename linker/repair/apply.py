@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError, FilesystemError, HubError, LinkerError, LockTimeout, fs_boundary
 from ..filelocks import blob_lock, view_lock
-from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
+from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_text, fsync_dir
 from ..hfcache import blob_matches, offline_mode
 from ..hub import UNREACHABLE, FailureKind, failure_of
 from ..hub.commands import fetch_command
@@ -39,6 +39,7 @@ from .fixes import (
     REMOVE_MARKER,
     RESTORE,
     VIEW_LINK,
+    VIEW_REF,
     Fix,
     RepairPlan,
 )
@@ -169,7 +170,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
             result.unfixable.append(_fetch_problem(lock, fix, unreachable))
             continue
         try:
-            _guard(fix, (os.path.realpath(lock.view),) if fix.kind == VIEW_LINK else roots)
+            _guard(fix, (os.path.realpath(lock.view),) if fix.kind in (VIEW_LINK, VIEW_REF) else roots)
             status, detail = _apply_one(fix, lock, global_cache, moved)
         except LinkerError as exc:
             status, detail = FAILED, exc.render()
@@ -205,6 +206,7 @@ _VERBS = {
     RESTORE: "replace",
     GLOBAL_LINK: "replace",
     VIEW_LINK: "replace",
+    VIEW_REF: "replace",
 }
 
 
@@ -275,6 +277,10 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         refuse_self_link(str(path), fix.target)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_symlink(fix.target, path)
+        return DONE, ""
+    if fix.kind == VIEW_REF:  # inside the view only (guarded)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, fix.target)
         return DONE, ""
     if fix.kind == FETCH:
         from ..hub import repo_state

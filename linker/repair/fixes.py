@@ -20,6 +20,7 @@ FixKind = Literal[
     "global-link",
     "fetch",
     "view-link",
+    "view-ref",
     "relink-view",
 ]
 # Fix kinds, in the order they are applied.
@@ -33,6 +34,7 @@ RESTORE: Final = "restore-blob"
 GLOBAL_LINK: Final = "global-link"
 FETCH: Final = "fetch"
 VIEW_LINK: Final = "view-link"  # a link inside the view set to a shared tier's blob (or to `../../blobs/<etag>`)
+VIEW_REF: Final = "view-ref"  # a view ref rewritten to the pin (an entry served by shared tiers)
 RELINK: Final = "relink-view"
 ORDER: tuple[FixKind, ...] = (
     RECOVER,
@@ -45,6 +47,7 @@ ORDER: tuple[FixKind, ...] = (
     GLOBAL_LINK,
     FETCH,
     VIEW_LINK,
+    VIEW_REF,
     RELINK,
 )
 
@@ -113,5 +116,6 @@ _DESCRIBE: dict[str, str] = {
     GLOBAL_LINK: "link {path} -> {target} ({reason})",
     FETCH: "fetch {what} of {repo}@{rev12} from the Hub",
     VIEW_LINK: "link {path} -> {target} ({reason})",
+    VIEW_REF: "write {reason} = {target} in the view",
     RELINK: "relink {repo}: {target} ({reason})",
 }

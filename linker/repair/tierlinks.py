@@ -14,6 +14,7 @@ from ..hfcache import CacheRepo, blob_matches, repo_folder_name, snapshot_link_t
 from ..lockfile import Entry, Lockfile
 from ..pins import PinnedFile, pinned_files
 from ..problems import (
+    BAD_REF,
     CORRUPT,
     DANGLING,
     LINK_FORM,
@@ -26,7 +27,8 @@ from ..problems import (
     WRONG_BLOB,
     Finding,
 )
-from .fixes import VIEW_LINK, Fix, RepairPlan
+from ..verify.tiers import serving_tiers
+from .fixes import VIEW_LINK, VIEW_REF, Fix, RepairPlan
 
 #: view findings about one file that a link into a tier fixes
 FILE_KINDS = {MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, SIZE, CORRUPT, NOT_REGULAR, OUTSIDE}
@@ -79,11 +81,14 @@ def plan_tier_links(
     by_label = {e.label: e for e in lock.entries}
     handled: set[tuple[str, str]] = set()
     files_of: dict[str, dict[str, PinnedFile]] = {}
+    refs: list[Finding] = []
     for f in findings:
         entry = by_label.get(f.repo)
-        if entry is None or f.kind not in FILE_KINDS or f.scope != VIEW or f.severity == WARNING or not f.path:
+        if entry is None or f.scope != VIEW or f.severity == WARNING:
             continue
-        if (f.repo, f.path) in handled:
+        if f.kind == BAD_REF:
+            refs.append(f)
+        if f.kind not in FILE_KINDS or not f.path or (f.repo, f.path) in handled:
             continue
         v = CacheRepo(lock.view, entry.id, entry.type)
         if f.repo not in files_of:
@@ -105,6 +110,15 @@ def plan_tier_links(
             current = None
         if current != want:
             _link(plan, f, v, str(snap), want, etag, "snapshot link")
+    for f in refs:  # a view ref of an entry the tiers serve: written here (a relink would look in the writable cache)
+        entry = by_label[f.repo]
+        v = CacheRepo(lock.view, entry.id, entry.type)
+        files = files_of.get(f.repo) or pinned_files(entry, CacheRepo(plan.global_cache, entry.id, entry.type), v).files
+        if serving_tiers(entry, v, files, sources.tiers):
+            plan.fixes.append(
+                Fix(VIEW_REF, f.repo, v.folder, f.where, target=entry.revision, reason=f.path, finding=BAD_REF)
+            )
+            handled.add((f.repo, f.path))
     return handled
 
 
