@@ -7,7 +7,6 @@ passes `roots.ensure_inside`: nothing outside the view and the global cache is e
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -117,14 +116,16 @@ def repair(
     check_view_location(lock.view, [global_cache])
     online = not offline and not offline_mode()
     check_usable(lock.view, global_cache)
-    mode = _link_mode(lock, global_cache)[0]
-    planning = functools.partial(
-        plan_repair, lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress, tiers=tiers,
-        link_mode=mode,
-    )  # fmt: skip
+
+    def planning() -> RepairPlan:  # the link mode decides whether tiers can serve (symlink views only)
+        mode = _link_mode(lock, global_cache)[0]
+        return plan_repair(
+            lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress, tiers=tiers, link_mode=mode
+        )
+
     if dry_run:
         plan = planning()
-        return RepairResult(plan, applied=False, link_mode=mode)
+        return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])
     with fs_boundary(lock.view, "cannot create the view"):
         lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
