@@ -33,30 +33,62 @@ def lockfile_lock(lock_path: Path, timeout: float | None = None) -> contextlib.A
     with contextlib.suppress(OSError):
         os.mkdir(path.parent, 0o1777)
         os.chmod(path.parent, 0o1777)  # like /tmp: every user may take locks there (mkdir's mode obeys umask)
-    return file_lock(path, timeout, what="lockfile lock", boundary=True)
+    return own_lock(path, timeout, what="lockfile lock")
+
+
+def soft_lock_path(path: Path) -> Path:
+    """The file a soft lock creates for the lock `path`: another name than the flock file, which stays on disk
+    after use and would otherwise look like a held soft lock."""
+    return path.with_name(path.name + ".soft")
+
+
+def own_lock(path: Path, timeout: float | None = None, what: str = "lock") -> contextlib.AbstractContextManager[None]:
+    """One of linker's own locks (never huggingface_hub's): a soft lock (an exclusively created file) when
+    LINKER_LOCK_KIND=soft, or auto and the folder is on NFS, Lustre, GPFS, CIFS, FUSE or 9p (flock may be a
+    no-op there); else a flock (linker/fstype.py)."""
+    from .fstype import wants_soft_lock
+
+    folder = path.parent
+    while not folder.exists() and folder.parent != folder:  # the lock's folder may not exist yet
+        folder = folder.parent
+    return file_lock(path, timeout, what, boundary=True, soft=wants_soft_lock(folder))
 
 
 @contextlib.contextmanager
 def file_lock(
-    path: Path, timeout: float | None = None, what: str = "lock", *, boundary: bool = False
+    path: Path, timeout: float | None = None, what: str = "lock", *, boundary: bool = False, soft: bool = False
 ) -> Iterator[None]:
     """A FileLock (mode 0664, like huggingface_hub's WeakFileLock), falling back to a SoftFileLock where the
-    filesystem has no flock. Raises `LockTimeout` (exit 4) after `timeout` seconds. With `boundary`, an OSError
-    while taking it (a read-only or full folder) is a `FilesystemError` naming the lock (exit 1); without, it
-    stays an OSError for callers that handle it per item."""
-    from filelock import FileLock, SoftFileLock, Timeout  # only commands that write pay for the import
+    filesystem has no flock; with `soft`, a SoftFileLock at `soft_lock_path(path)` from the start. Raises
+    `LockTimeout` (exit 4) after `timeout` seconds. With `boundary`, an OSError while taking it (a read-only or
+    full folder) is a `FilesystemError` naming the lock (exit 1); without, it stays an OSError for callers that
+    handle it per item."""
+    from filelock import BaseFileLock, FileLock, SoftFileLock, Timeout  # only commands that write pay for it
 
     timeout = lock_timeout() if timeout is None else timeout
-    lock = FileLock(str(path), timeout=timeout, mode=0o664)
+
+    def make(soft: bool) -> BaseFileLock:
+        if soft:
+            return SoftFileLock(str(soft_lock_path(path)), timeout=timeout)
+        return FileLock(str(path), timeout=timeout, mode=0o664)
+
+    lock = make(soft)
     with fs_boundary(path, f"cannot take the {what}") if boundary else contextlib.nullcontext():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             try:
                 lock.acquire()
-            except NotImplementedError:
-                lock = SoftFileLock(str(path), timeout=timeout)
+            except NotImplementedError:  # no flock on this filesystem
+                if soft:
+                    raise
+                soft, lock = True, make(True)
                 lock.acquire()
         except Timeout:  # a TimeoutError, hence an OSError: made a LinkerError before fs_boundary sees it
+            if soft:  # a file, not a kernel lock: a killed process leaves it behind
+                raise LockTimeout(
+                    f"could not take the {what} within {timeout:g}s: the lock file {soft_lock_path(path)} exists; "
+                    "if no linker is running, delete it"
+                ) from None
             raise LockTimeout(
                 f"could not take the {what} {path} within {timeout:g}s: another linker or hf process holds it",
                 hint="wait for it to finish, or raise LINKER_LOCK_TIMEOUT",
@@ -69,7 +101,7 @@ def file_lock(
 
 
 def view_lock(view: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
-    return file_lock(view_lock_path(view), timeout, what="project lock", boundary=True)
+    return own_lock(view_lock_path(view), timeout, what="project lock")
 
 
 def blob_lock(lock_path: Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:

@@ -35,6 +35,8 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
         find_lockfile(app.config)
     except ConfigError:  # no project here: still finish an interrupted migrate of the global cache
         return _journals_only(app, global_cache, dry_run)
+    from ..tiers import usable
+
     lock, global_cache = app.project()
     result = repair(
         lock,
@@ -42,6 +44,7 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
         dry_run=dry_run,
         offline=offline,
         hash_blobs=not fast,
+        tiers=usable(app.shared_tiers(lock, global_cache)),
         progress=lambda total: byte_progress(app, "hashing", total),
     )
     if app.json:

@@ -19,6 +19,31 @@ class Check:
     fix: str = ""
 
 
+@dataclass(frozen=True)
+class TierState:
+    """One shared read-only tier as doctor found it (linker/doctor/tiers.py)."""
+
+    path: Path
+    source: str
+    readable: bool
+    read_only: str  # why it is read-only ("read-only mount", "immutable", "not writable by you"), "" if writable
+    fs_type: str | None
+    locks_may_be_noops: bool
+    problem: str = ""  # why it cannot be used (absent, not a folder, unreadable)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "source": self.source,
+            "readable": self.readable,
+            "read_only": bool(self.read_only),
+            "read_only_why": self.read_only,
+            "fs_type": self.fs_type,
+            "locks_may_be_noops": self.locks_may_be_noops,
+            "problem": self.problem,
+        }
+
+
 @dataclass
 class DoctorReport(Verdict):
     global_cache: Path
@@ -26,6 +51,7 @@ class DoctorReport(Verdict):
     lockfile: Path | None
     view: Path | None
     checks: list[Check] = field(default_factory=list)
+    tiers: list[TierState] = field(default_factory=list)  # the shared read-only tiers (linker/doctor/tiers.py)
 
     @property
     def problems(self) -> list[Check]:
@@ -42,5 +68,6 @@ class DoctorReport(Verdict):
             "global_cache_source": self.source,
             "lockfile": str(self.lockfile) if self.lockfile else None,
             "view": str(self.view) if self.view else None,
+            "shared_caches": [t.to_json() for t in self.tiers],
             "checks": [asdict(c) for c in self.checks],
         }

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..hfcache.linked import former_cache
+from ..hfcache.linked import linked_caches
 from ..lockfile import Lockfile
 from .report import WARN, Check
 
 
-def former_cache_checks(global_cache: Path, lock: Lockfile) -> list[Check]:
-    old = former_cache(lock.view, global_cache)
+def former_cache_checks(global_cache: Path, lock: Lockfile, tiers: Sequence[Path] = ()) -> list[Check]:
+    """A warning when the view links into a cache that is neither the global cache in use nor a shared tier."""
+    known = {os.path.realpath(p) for p in (global_cache, *tiers)}
+    old = next((c for c in linked_caches(lock.view) if os.path.realpath(c) not in known and c.is_dir()), None)
     if old is None:
         return []
     return [

@@ -9,14 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, FilesystemError, HubError, LinkerError, LockTimeout, fs_boundary
 from ..filelocks import blob_lock, view_lock
-from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, fsync_dir
+from ..fsutil import atomic_copy, atomic_hardlink, atomic_symlink, atomic_write_text, fsync_dir
 from ..hfcache import blob_matches, offline_mode
 from ..hub import UNREACHABLE, FailureKind, failure_of
 from ..hub.commands import fetch_command
@@ -37,6 +37,8 @@ from .fixes import (
     REMOVE_LEFTOVER,
     REMOVE_MARKER,
     RESTORE,
+    VIEW_LINK,
+    VIEW_REF,
     Fix,
     RepairPlan,
 )
@@ -107,22 +109,31 @@ def repair(
     hash_blobs: bool = True,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
+    tiers: Sequence[Path] = (),
 ) -> RepairResult:
-    """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`."""
+    """Plan the repair of the view and of the pinned data in the global cache; apply it unless `dry_run`.
+    `tiers` (usable shared read-only caches) are preferred sources of view links; nothing in them is changed."""
     check_view_location(lock.view, [global_cache])
     online = not offline and not offline_mode()
     check_usable(lock.view, global_cache)
+
+    def planning() -> RepairPlan:  # the link mode decides whether tiers can serve (symlink views only)
+        mode = _link_mode(lock, global_cache)[0]
+        return plan_repair(
+            lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress, tiers=tiers, link_mode=mode
+        )
+
     if dry_run:
-        plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
+        plan = planning()
         return RepairResult(plan, applied=False, link_mode=_link_mode(lock, global_cache)[0])
     with fs_boundary(lock.view, "cannot create the view"):
         lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         recovered = _recover_journals(global_cache)
-        plan = plan_repair(lock, global_cache, online=online, hash_blobs=hash_blobs, progress=progress)
+        plan = planning()
         result = RepairResult(plan, applied=True, recovered=recovered)
         _apply(result, lock, global_cache, log)
-        result.after = verify(lock, global_cache, full=hash_blobs, progress=progress)
+        result.after = verify(lock, global_cache, full=hash_blobs, progress=progress, tiers=tiers)
     return result
 
 
@@ -160,7 +171,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
             result.unfixable.append(_fetch_problem(lock, fix, unreachable))
             continue
         try:
-            _guard(fix, roots)
+            _guard(fix, (os.path.realpath(lock.view),) if fix.kind in (VIEW_LINK, VIEW_REF) else roots)
             status, detail = _apply_one(fix, lock, global_cache, moved)
         except LinkerError as exc:
             status, detail = FAILED, exc.render()
@@ -195,6 +206,8 @@ _VERBS = {
     DROP_LINK: "remove",
     RESTORE: "replace",
     GLOBAL_LINK: "replace",
+    VIEW_LINK: "replace",
+    VIEW_REF: "replace",
 }
 
 
@@ -260,6 +273,15 @@ def _apply_one(fix: Fix, lock: Lockfile, global_cache: Path, moved: dict[str, st
         with _maybe_lock(fix.lock):
             refuse_self_link(str(path), fix.target)  # never a file replaced by a link to itself
             atomic_symlink(fix.target, path)
+        return DONE, ""
+    if fix.kind == VIEW_LINK:  # inside the view only (guarded): a link into a tier, never a write there
+        refuse_self_link(str(path), fix.target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_symlink(fix.target, path)
+        return DONE, ""
+    if fix.kind == VIEW_REF:  # inside the view only (guarded)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, fix.target)
         return DONE, ""
     if fix.kind == FETCH:
         from ..hub import repo_state

@@ -19,6 +19,8 @@ FixKind = Literal[
     "restore-blob",
     "global-link",
     "fetch",
+    "view-link",
+    "view-ref",
     "relink-view",
 ]
 # Fix kinds, in the order they are applied.
@@ -31,6 +33,8 @@ DROP_LINK: Final = "drop-link"  # a global blob link to a device, a FIFO or a fi
 RESTORE: Final = "restore-blob"
 GLOBAL_LINK: Final = "global-link"
 FETCH: Final = "fetch"
+VIEW_LINK: Final = "view-link"  # a link inside the view set to a shared tier's blob (or to `../../blobs/<etag>`)
+VIEW_REF: Final = "view-ref"  # a view ref rewritten to the pin (an entry served by shared tiers)
 RELINK: Final = "relink-view"
 ORDER: tuple[FixKind, ...] = (
     RECOVER,
@@ -42,6 +46,8 @@ ORDER: tuple[FixKind, ...] = (
     RESTORE,
     GLOBAL_LINK,
     FETCH,
+    VIEW_LINK,
+    VIEW_REF,
     RELINK,
 )
 
@@ -109,5 +115,7 @@ _DESCRIBE: dict[str, str] = {
     RESTORE: "restore {path} from {target} ({mode}; hash verified)",
     GLOBAL_LINK: "link {path} -> {target} ({reason})",
     FETCH: "fetch {what} of {repo}@{rev12} from the Hub",
+    VIEW_LINK: "link {path} -> {target} ({reason})",
+    VIEW_REF: "write {reason} = {target} in the view",
     RELINK: "relink {repo}: {target} ({reason})",
 }

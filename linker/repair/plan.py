@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..hfcache import (
@@ -72,6 +73,7 @@ from .fixes import (
     RepairPlan,
 )
 from .sources import local_copies, same_device
+from .tierlinks import TierSources, plan_tier_links
 
 #: view findings the final relink (sync) fixes
 VIEW_KINDS = {NOT_SYNCED, MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, BAD_REF, PROJECT_REF, SIZE, CORRUPT}
@@ -101,9 +103,20 @@ def plan_repair(
     hash_blobs: bool = True,
     progress: ProgressFactory | None = None,
     workers: int | None = None,
+    tiers: Sequence[Path] = (),
+    link_mode: str = "symlink",
 ) -> RepairPlan:
+    """`tiers`: the usable shared read-only caches, consulted first for a blob the view lacks (symlink views
+    only); they are link targets, never changed."""
     report = verify(
-        lock, global_cache, full=hash_blobs, global_blobs=True, leftovers=True, progress=progress, workers=workers
+        lock,
+        global_cache,
+        full=hash_blobs,
+        global_blobs=True,
+        leftovers=True,
+        progress=progress,
+        workers=workers,
+        tiers=tiers,
     )
     plan = RepairPlan(lock.view, global_cache, before=report, online=online)
     stamp = utc_stamp()
@@ -142,11 +155,15 @@ def plan_repair(
         if f.kind in (NOT_REGULAR, OUTSIDE) and (ident := _ident(f.where)) is not None:
             bad.add(ident)
 
-    # 4-6. every pinned file's blob and snapshot link in the global cache
+    # 4. (shared tiers first) a broken view link whose blob a tier holds is relinked into the tier
+    sources = TierSources(tiers, bad, hash_blobs) if tiers and link_mode == "symlink" else None
+    handled = plan_tier_links(plan, lock, findings, sources) if sources is not None else set()
+
+    # 4-6. every pinned file's blob and snapshot link in the global cache (what a tier holds is not fetched)
     fetch: dict[str, list[str] | None] = {}
     restored: dict[str, Fix | None] = {}  # etag -> the restore fix (None: no verified copy here)
     for entry in lock.entries:
-        _plan_global_entry(plan, entry, global_cache, bad, restored, fetch)
+        _plan_global_entry(plan, entry, global_cache, bad, restored, fetch, sources)
     for label, paths in fetch.items():
         entry = by_label[label]
         if online:
@@ -172,6 +189,8 @@ def plan_repair(
 
     # 7. the view: one relink (a sync) fixes refs, project refs, and every blob and snapshot link
     for f in findings:
+        if (f.repo, f.path) in handled:
+            continue
         if f.kind in VIEW_KINDS and (f.scope == VIEW or f.kind == PROJECT_REF) and f.severity != WARNING:
             what = f.path or "the entry"
             plan.fixes.append(Fix(RELINK, f.repo, "", f.where, target=what, reason=f.kind, finding=f.kind))
@@ -239,8 +258,10 @@ def _plan_global_entry(
     bad: set[tuple[int, int]],
     restored: dict[str, Fix | None],
     fetch: dict[str, list[str] | None],
+    sources: TierSources | None = None,
 ) -> None:
-    """Make sure the global cache holds every pinned file of `entry`: blob present and sound, relative link."""
+    """Make sure the global cache holds every pinned file of `entry`: blob present and sound, relative link;
+    except a file it lacks that a shared tier holds (`sources`): the view links into the tier instead."""
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(plan.view, entry.id, entry.type)
     rev = entry.revision
@@ -269,6 +290,8 @@ def _plan_global_entry(
             or not stat.S_ISREG(gst.st_mode)
             or (pf.size is not None and gst.st_size != pf.size)
         ):
+            if sources is not None and sources.find(entry, etag, pf.size) is not None:
+                continue  # served by a shared tier: nothing to restore or fetch into the writable cache
             if etag not in restored:
                 restored[etag] = _plan_restore(plan, entry, g, v, etag, pf.size, bad)
                 if restored[etag] is None and gst is not None and plan.online and os.path.islink(gblob):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ from .entry import (
     check_view_ref,
 )
 from .targets import global_not_regular, judge_hash
+from .tiers import tier_aware, tier_of
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -70,6 +71,7 @@ class VerifyReport(Verdict):
     hashed_bytes: int = 0
     remembered: int = 0  # blobs not hashed: verified before (the view's manifest) and unchanged since
     elapsed: float = 0.0
+    tiers: list[Path] = field(default_factory=list)  # the usable shared tiers it was checked with
 
     @property
     def errors(self) -> list[Finding]:
@@ -84,6 +86,7 @@ class VerifyReport(Verdict):
             "ok": self.ok,
             "view": str(self.view),
             "global_cache": str(self.global_cache),
+            "shared_caches": [str(t) for t in self.tiers],
             "full": self.full,
             "entries": [{**asdict(e), "ok": e.ok} for e in self.entries],
             "problems": [f.to_json() for f in self.findings],
@@ -108,6 +111,7 @@ def verify(
     progress: ProgressFactory | None = None,
     workers: int | None = None,
     rehash: bool = False,
+    tiers: Sequence[Path] = (),
 ) -> VerifyReport:
     """Check the view (and the project's refs in the global cache) against the lock.
 
@@ -116,12 +120,14 @@ def verify(
     `leftovers` (default: `full`) also lists leftovers of interrupted runs and quarantined blobs (warnings).
     Hashing goes through linker/hashcheck.py: a blob that sync verified and that stats the same since is not
     hashed again, unless `rehash`. verify never writes that memory (it reads only).
+    `tiers` are the usable shared read-only caches (linker/tiers.py): a view link into one of them is as good as
+    one into the global cache (linker/verify/tiers.py).
     """
     start = time.perf_counter()
     view = lock.view
     check_usable(view, global_cache)
     check_view_location(view, [global_cache])
-    report = VerifyReport(view, global_cache, full)
+    report = VerifyReport(view, global_cache, full, tiers=list(tiers))
     ref_name = project_ref_name(view)
     to_hash: ToHash = {}
     manifest = load_manifest(view)
@@ -131,7 +137,9 @@ def verify(
     for entry in lock.select(ids):
         before = len(report.findings)
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
-        check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan)
+        check = _check_entry(
+            entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan, tiers
+        )
         if full and global_blobs:
             _collect_global_blobs(entry, global_cache, view, to_hash, report.findings)
         check.errors = sum(f.severity == ERROR for f in report.findings[before:])
@@ -154,6 +162,7 @@ def _check_entry(
     to_hash: ToHash | None,
     record: RepoRecord | None = None,
     leftovers: bool = False,
+    tiers: Sequence[Path] = (),
 ) -> EntryCheck:
     """Check one entry, step by step (linker/verify/entry.py); the findings go to `out`."""
     g = CacheRepo(global_cache, entry.id, entry.type)
@@ -164,10 +173,11 @@ def _check_entry(
     check = EntryCheck(entry.label, entry.type, entry.revision, entry.ref, pins.listing, files=len(pins.files))
     found, synced = check_listing(entry, view, vpath, pins)
     out += found
+    mark = len(out)
     if not synced:
         return check
     out += check_view_ref(entry, vpath)
-    scan = check_files(entry, v, g, pins.files, managed_roots(view, global_cache), to_hash)
+    scan = check_files(entry, v, g, pins.files, managed_roots(view, global_cache, *tiers), to_hash)
     out += scan.findings
     check.size = scan.size
     if to_hash is not None or scan.dangling:  # checked with --full, and when a view link dangles
@@ -177,6 +187,8 @@ def _check_entry(
         out += check_project_ref(entry, g, ref_name)
     if leftovers:
         out += check_leftovers(entry, v, g)
+    if tiers:  # seen with the shared tiers: a ref-less entry they serve is a note, a file they hold is fixable
+        out[mark:] = tier_aware(entry, v, pins.files, out[mark:], tiers)
     return check
 
 
@@ -242,7 +254,7 @@ def _hash_all(
     report.hashed_files = run.hashed_files
     report.hashed_bytes = run.hashed_bytes
     report.remembered = run.remembered
-    roots = managed_roots(report.view, report.global_cache)
+    roots = managed_roots(report.view, report.global_cache, *report.tiers)
     for n, item in enumerate(items):
         bad = run.bad.get(n)
         res = run.digests.get(n) or (bad if isinstance(bad, OSError) else None)
@@ -252,7 +264,8 @@ def _hash_all(
         if judged is None:
             continue
         kind, where, detail = judged
-        scope = VIEW if Path(where).is_relative_to(roots[0]) else GLOBAL
+        # a bad blob of a shared tier is never touched: the view's link to it is what repair replaces
+        scope = VIEW if Path(where).is_relative_to(roots[0]) or tier_of(where, roots[2:]) else GLOBAL
         if kind != CORRUPT:  # the link to replace: the global blob's when repair hashed it, else the view's
             scope = GLOBAL if any(use == GLOBAL for _e, _p, use in item.uses) else VIEW
         seen: set[tuple[str, str]] = set()
