@@ -208,3 +208,74 @@ def test_library_sync_refuses_a_view_inside_a_tier(project) -> None:
     with pytest.raises(ConfigError, match="the project view"):
         sync(lock, project.global_cache, shared=[project.root], dry_run=True)
     assert not project.view.exists()
+
+
+def test_dangerous_pickle_in_a_tier_is_read_there_and_refused(project, tmp_path) -> None:
+    from testing.picklegen import make_pickles
+
+    gen = make_pickles(tmp_path / "gen", tmp_path / "pwned")
+    files = {**tiny_model_files("bert"), "evil.pkl": gen["evil.pkl"]}
+    tier = tmp_path / "tier"
+    build_repo(tier, "org/tiny", {OLD: files}, refs={})
+    project.write_lock([lock_entry()])  # no `files`: the list comes from the tier's listing too
+    with frozen(tier):
+        r = project.linker("--shared-cache", str(tier), "sync", "--offline")
+    assert r.returncode == 1 and "evil.pkl is a dangerous pickle" in r.stderr, r.stderr
+    assert not (project.view / "models--org--tiny" / "snapshots" / OLD / "evil.pkl").exists()
+
+
+def test_changing_the_tiers_plans_again(project, tmp_path) -> None:
+    """A view synced from a tier, then synced without it, links from the global cache (no stale fast path)."""
+    files = tiny_model_files("st", seed=6)
+    in_tier = sorted(files)[::2]
+    tier = tmp_path / "tier"
+    build_repo(tier, "org/tiny", {OLD: files}, refs={}, partial={OLD: in_tier})
+    build_repo(project.global_cache, "org/tiny", {OLD: files}, partial={OLD: sorted(set(files) - set(in_tier))})
+    project.write_lock([lock_entry()])
+    with frozen(tier):
+        assert project.linker("--shared-cache", str(tier), "sync", "--offline").returncode == 0
+        assert any(inside(t, tier) for t in view_blob_targets(project, "org/tiny").values())
+        build_repo(project.global_cache, "org/tiny", {OLD: files})  # now the global cache has it all
+        r = project.linker("sync", "--offline")
+        assert r.returncode == 0 and "Already in sync" not in r.stdout, r.stdout
+        assert all(inside(t, project.global_cache) for t in view_blob_targets(project, "org/tiny").values())
+        assert project.linker("sync", "--check").returncode == 0
+
+
+@pytest.mark.parametrize("mode", ["copy", "hardlink"])
+def test_copy_view_copies_from_a_tier_and_hardlink_view_leaves_it_alone(project, tmp_path, mode) -> None:
+    files = tiny_model_files("st", seed=7)
+    tier = tmp_path / "tier"
+    build_repo(tier, "org/tiny", {OLD: files}, refs={})
+    if mode == "hardlink":
+        build_repo(project.global_cache, "org/tiny", {OLD: files})
+    project.write_lock([lock_entry()])
+    with frozen(tier):
+        r = project.linker("--shared-cache", str(tier), "sync", "--offline", "--link-mode", mode)
+        assert r.returncode == 0, r.stdout + r.stderr
+        for path, data in files.items():
+            assert load_file(project.view, "org/tiny", path) == data
+        if mode == "hardlink":
+            assert "a hardlink view links nothing from the shared caches" in r.stderr
+    blobs = project.view / "models--org--tiny" / "blobs"
+    assert all(not (blobs / b).is_symlink() for b in os.listdir(blobs))
+    assert notice(tier) not in r.stderr  # a copy needs no protection; a hardlink view did not use the tier
+
+
+def test_cache_move_keeps_the_links_into_a_tier(project, tmp_path) -> None:
+    files = tiny_model_files("st", seed=8)
+    in_tier = sorted(files)[::2]
+    tier = tmp_path / "tier"
+    info = build_repo(tier, "org/tiny", {OLD: files}, refs={}, partial={OLD: in_tier})
+    build_repo(project.global_cache, "org/tiny", {OLD: files}, partial={OLD: sorted(set(files) - set(in_tier))})
+    project.write_lock([lock_entry(files={p: {"size": f.size, "hash": f.etag} for p, f in info.files[OLD].items()})])
+    new = tmp_path / "bigdisk" / "hub"
+    with frozen(tier):
+        r = project.linker("--shared-cache", str(tier), "sync", "--offline")
+        assert r.returncode == 0, r.stdout + r.stderr
+        r = project.linker("--shared-cache", str(tier), "cache", "move", str(new))
+        assert r.returncode == 0, r.stdout + r.stderr
+        targets = view_blob_targets(project, "org/tiny")
+        for path, data in files.items():
+            assert inside(targets[info.files[OLD][path].etag], tier if path in in_tier else new), path
+            assert load_file(project.view, "org/tiny", path) == data

@@ -32,6 +32,11 @@ from .plan import FETCH, Plan, SyncPlan
 from .tiered import TierSet, resolve_tiers
 from .writers import wait_for_writers
 
+HARDLINK_NO_TIERS = (
+    "notice: a hardlink view links nothing from the shared caches (a hardlink would change a tier's files); "
+    "use --link-mode symlink or copy to use them"
+)
+
 
 @dataclass
 class SyncResult:
@@ -76,12 +81,15 @@ def compute_plan(
     manifest = manifest or load_manifest(lock.view)
     mode, notice = _view_mode(lock, global_cache, link_mode, manifest)
     can_fetch = not offline and not offline_mode()
-    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(tiers.usable))
+    usable = tiers.usable if mode != "hardlink" else []  # a hardlink into a tier would change its files (link count)
+    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(usable))
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
     if former_notice and (old := former_cache(lock.view, global_cache, tiers.usable)) is not None:
         planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
+    if len(usable) < len(tiers.usable):
+        planned.plan.notices.insert(0, HARDLINK_NO_TIERS)
     planned.plan.notices[:0] = tiers.notices
     return planned
 
