@@ -54,6 +54,7 @@ from .plan import (
     Plan,
     SyncPlan,
 )
+from .tiered import unprotected_notice
 from .viewstate import blob_state, case_hint, foreign_files, intact_copy, is_link_to, ours, same_small_file
 
 
@@ -134,8 +135,7 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
         )
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
-            if old.shared and not copy:
-                _merge(plan, Step(notices=[unprotected_notice(t) for t in old.shared]))
+            _merge(plan, Step(notices=[] if copy else [unprotected_notice(t) for t in old.shared]))
             entry_plans.append(EntryPlan(entry, old, None, refresh=proof == "files"))
             continue
         entry_plans.append(_plan_entry(plan, entry, view, old, spec, ref_name, opts))
@@ -154,19 +154,13 @@ def _merge(plan: Plan, step: Step) -> None:
     plan.notices += [n for n in step.notices if n not in plan.notices]  # e.g. one line per shared tier
 
 
-def unprotected_notice(tier: str) -> str:
-    """Said once per shared tier serving the view: linker writes no ref there, so whoever prunes it decides."""
-    return f"notice: pinned data in {tier} is protected by no ref of yours"
-
-
 def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want | None = None) -> EntryReport:
-    served = ""
     if want is not None:
         files, size, served = len(want.files), want.size, want.served
     elif rec is not None:
         files, size, served = rec.files, rec.size, rec.served or ("global" if rec.files else "")
     else:
-        files = size = 0
+        files, size, served = 0, 0, ""
     return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size, served=served)
 
 
@@ -322,7 +316,7 @@ def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: st
     step = Step()
     entry, label, folder = ctx.entry, ctx.entry.label, ctx.v.folder
     gref = want.global_repo.ref(ref_name)
-    if ctx.opts.link_mode != "copy":  # data in a shared tier gets no ref: a tier is never written
+    if ctx.opts.link_mode != "copy":  # data in a shared tier gets no ref (a tier is never written): say so
         step.notices += [unprotected_notice(t) for t in want.tiers]
     if want.in_writable and ctx.opts.link_mode != "copy":
         if writable_dir(gref.parent):

@@ -32,3 +32,8 @@ def resolve_tiers(lock: Lockfile, global_cache: Path, shared: Sequence[Path | Ti
     notices = [f"notice: shared cache {t.path} (from {t.source}) is absent or unreadable; skipped"
                for t in tiers if not t.readable]  # fmt: skip
     return TierSet([t.path for t in tiers], [t.path for t in tiers if t.readable], notices)
+
+
+def unprotected_notice(tier: str) -> str:
+    """Said once per shared tier serving the view: linker writes no ref there, so whoever prunes it decides."""
+    return f"notice: pinned data in {tier} is protected by no ref of yours"
