@@ -279,3 +279,18 @@ def test_cache_move_keeps_the_links_into_a_tier(project, tmp_path) -> None:
         for path, data in files.items():
             assert inside(targets[info.files[OLD][path].etag], tier if path in in_tier else new), path
             assert load_file(project.view, "org/tiny", path) == data
+
+
+def test_a_view_served_by_a_tier_takes_the_fast_path(project, tmp_path) -> None:
+    """No ref (so no owner record) in the global cache must not cost a full re-plan on every run: a second sync
+    proves the view in sync from its manifest alone, and leaves the manifest as it was."""
+    tier = tmp_path / "tier"
+    build_repo(tier, "org/tiny", {OLD: tiny_model_files("st", seed=9)}, refs={})
+    project.write_lock([lock_entry()])
+    with frozen(tier):
+        assert project.linker("--shared-cache", str(tier), "sync", "--offline").returncode == 0
+        manifest = project.view / ".locks" / "linker-manifest.json"
+        before = manifest.stat().st_mtime_ns
+        r = project.linker("--shared-cache", str(tier), "sync", "--offline")
+        assert r.returncode == 0 and "Already in sync" in r.stdout and notice(tier) in r.stderr
+        assert manifest.stat().st_mtime_ns == before

@@ -123,7 +123,8 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
     wanted: set[str] = set()
     owner = owner_of(lock.path, view, ref_name)
     copy = opts.link_mode == "copy"  # a copy view is self-contained: no project ref, so no owner record either
-    recorded = copy or owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
+    refs = any(r.global_ref for r in manifest.repos.values())  # none in a view a tier serves: no owner to record
+    recorded = copy or not refs or owner_recorded(opts.global_cache, ref_name)  # a view synced before records existed
     for entry in lock.entries:
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
@@ -155,12 +156,11 @@ def _merge(plan: Plan, step: Step) -> None:
 
 
 def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want | None = None) -> EntryReport:
+    files, size, served = 0, 0, ""
     if want is not None:
         files, size, served = len(want.files), want.size, want.served
     elif rec is not None:
         files, size, served = rec.files, rec.size, rec.served or ("global" if rec.files else "")
-    else:
-        files, size, served = 0, 0, ""
     return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size, served=served)
 
 
