@@ -294,3 +294,34 @@ def test_a_view_served_by_a_tier_takes_the_fast_path(project, tmp_path) -> None:
         r = project.linker("--shared-cache", str(tier), "sync", "--offline")
         assert r.returncode == 0 and "Already in sync" in r.stdout and notice(tier) in r.stderr
         assert manifest.stat().st_mtime_ns == before
+
+
+def test_a_download_under_way_in_a_tier_is_reported_not_locked(project, tmp_path) -> None:
+    """An unproven entry (no `files`, no listing) whose tier holds a `.incomplete` blob: sync says so and links
+    what is there; it takes no lock there (a lock file would be a write: the frozen tier would refuse it)."""
+    files = tiny_model_files("st", seed=10)
+    tier = tmp_path / "tier"
+    build_repo(tier, "org/tiny", {OLD: files}, refs={}, trees=False)
+    (tier / "models--org--tiny" / "blobs" / f"{'a' * 64}.0badf00d.incomplete").write_bytes(b"half")
+    project.write_lock([lock_entry()])
+    with frozen(tier):
+        r = project.linker("--shared-cache", str(tier), "sync", "--offline")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert f"shared cache {tier} holds a download in progress" in r.stderr
+        assert load_file(project.view, "org/tiny", "config.json") == files["config.json"]
+
+
+def test_the_record_names_the_tiers_it_was_synced_with(project, tmp_path) -> None:
+    """For verify: a record of a sync through a tier matches the entry only with that tier list."""
+    from linker.lockfile import load_lockfile
+    from linker.sync.manifest import load_manifest, record_matches
+
+    tier = tmp_path / "tier"
+    info = build_repo(tier, "org/tiny", {OLD: tiny_model_files("st", seed=11)}, refs={})
+    project.write_lock([lock_entry(files={p: {"size": f.size, "hash": f.etag} for p, f in info.files[OLD].items()})])
+    assert project.linker("--shared-cache", str(tier), "sync", "--offline").returncode == 0
+    entry_ = load_lockfile(project.lock_path).entries[0]
+    rec = load_manifest(project.view).repos["models--org--tiny"]
+    assert rec.served == f"shared:{tier}" and rec.shared == [str(tier)] and rec.global_ref is None
+    assert record_matches(entry_, rec, project.global_cache, [tier])
+    assert not record_matches(entry_, rec, project.global_cache)

@@ -156,12 +156,15 @@ def entry_spec(entry: Entry, link_mode: str, global_cache: Path, tiers: Sequence
     )  # fmt: skip
 
 
-def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
+def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, tiers: Sequence[Path] = ()) -> bool:
     """Whether the record is of a complete sync of exactly this entry (revision, ref, patterns, locked files,
-    global cache), in any link mode, from a proven file list."""
+    global cache, shared `tiers` as sync consulted them), in any link mode, from a proven file list."""
     if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
-    return any(entry_spec(entry, m, global_cache) == rec.spec for m in ("symlink", "hardlink", "copy"))
+    specs = {
+        entry_spec(entry, m, global_cache, tiers if m == "symlink" else ()) for m in ("symlink", "hardlink", "copy")
+    }
+    return rec.spec in specs
 
 
 def _str(value: Any) -> str | None:
