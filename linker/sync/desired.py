@@ -50,7 +50,7 @@ class WantFile:
     path: str
     etag: str
     size: int
-    source: str  # realpath of the blob's data in the global cache
+    source: str  # realpath of the blob's data in the global cache (or in the shared `tier`)
     ident: tuple[int, int] | None = None  # (inode, device) of that data, when already known
     in_view: bool = False  # the source is the view's own copy of the blob (a self-contained copy view)
     tier: str | None = None  # the shared read-only tier the source lies in (None: the writable global cache)
@@ -160,7 +160,7 @@ def _resolve_tiered(entry: Entry, g: CacheRepo, tiers: Sequence[Path]) -> Want:
         for name, root, repo_real in roots:
             found = _find_blob(repo_real, entry.revision, path, pf)
             if isinstance(found, WantFile):
-                real = os.path.realpath(found.source)  # a link out of the tier (but to its own blobs) does not count
+                real = os.path.realpath(found.source)  # the data must lie in the tier: a link out does not count
                 if real == root or real.startswith(root.rstrip("/") + "/"):
                     want.files[path] = replace(found, source=real, tier=name)
                     break
