@@ -13,7 +13,7 @@ the refusals (exit 1, one line per file with the `exclude` that avoids it).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -244,15 +244,20 @@ def safe_subset(paths: Iterable[str]) -> list[str] | None:
 
 
 def pinned_paths(
-    lock: Lockfile, global_cache: Path, entries: Iterable[Entry] | None = None
+    lock: Lockfile, global_cache: Path, entries: Iterable[Entry] | None = None, tiers: Sequence[Path] = ()
 ) -> list[tuple[Entry, list[str]]]:
-    """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py)."""
+    """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py; with shared
+    `tiers`, theirs too, as sync reads them)."""
     from .pins import pinned_files
 
     out = []
     for e in lock.entries if entries is None else entries:
         if e.files is not None:
             out.append((e, list(e.files)))
+        elif tiers:
+            from .sync.desired import tiered_pins
+
+            out.append((e, list(tiered_pins(e, CacheRepo(global_cache, e.id, e.type), tiers).files)))
         else:
             g, v = CacheRepo(global_cache, e.id, e.type), CacheRepo(lock.view, e.id, e.type)
             out.append((e, list(pinned_files(e, g, v).files)))
@@ -277,9 +282,11 @@ def check_lock(
     log: Callable[[str], None] | None = None,
     *,
     view_first: bool = False,
+    tiers: Sequence[Path] = (),
 ) -> list[Finding]:
-    """`check_policy` for entries of the lock, reading pickles from the global cache (what sync links) or, with
-    `view_first`, from the view (what code loads: verify)."""
-    pairs = pinned_paths(lock, global_cache, entries)
-    caches = (lock.view, global_cache) if view_first else (global_cache, lock.view)
+    """`check_policy` for entries of the lock, reading pickles from the shared `tiers` and the global cache (what
+    sync links, in its order) or, with `view_first`, from the view first (what code loads: verify). Reading only:
+    nothing is written into a tier."""
+    pairs = pinned_paths(lock, global_cache, entries, tiers)
+    caches = (lock.view, *tiers, global_cache) if view_first else (*tiers, global_cache, lock.view)
     return check_policy(lock.policy, pairs, locate=cache_locator(*caches), log=log)

@@ -5,6 +5,7 @@ with sync's own library: one code path for what a view's links should be."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,10 @@ def known_projects(cache: Path) -> list[tuple[str, str]]:
     return out
 
 
-def relink_projects(cache: Path) -> list[Relinked]:
+def relink_projects(cache: Path, shared: Sequence[Path] | None = None) -> list[Relinked]:
+    """Sync each known project's view offline against `cache`, consulting the shared tiers first (`shared`, else
+    as each project configures them: LINKER_SHARED_CACHES or its lock's `shared_caches:`), so the links a view
+    has into a tier are kept."""
     from ..lockfile import load_lockfile, require_resolved
     from ..sync import sync
 
@@ -50,7 +54,7 @@ def relink_projects(cache: Path) -> list[Relinked]:
             lock = require_resolved(load_lockfile(Path(lockfile)))
             if os.path.realpath(lock.view) != view:
                 continue  # the project's cache_dir changed since: that view is not its view any more
-            result = sync(lock, cache, offline=True)
+            result = sync(lock, cache, offline=True, shared=shared)
             problems = "; ".join(p.describe() for p in result.plan.problems[:3]) if result.plan.problems else ""
             out.append(Relinked(lockfile, view, not problems, problems))
         except LinkerError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +62,21 @@ def _cache_locks(cache: Path) -> Iterator[None]:
         yield
 
 
-def move_cache(old: Path, new: Path, *, dry_run: bool = False, log: Callable[[str], None] | None = None) -> MoveResult:
-    """Move the global cache `old` to `new` (or finish an interrupted move into `new`)."""
+def move_cache(
+    old: Path,
+    new: Path,
+    *,
+    dry_run: bool = False,
+    log: Callable[[str], None] | None = None,
+    shared: Sequence[Path] | None = None,
+) -> MoveResult:
+    """Move the global cache `old` to `new` (or finish an interrupted move into `new`); views are relinked with the
+    shared tiers `shared` (None: as each project configures them)."""
     old, new = old.absolute(), new.absolute()
     say = log or (lambda _line: None)
     plan = journal.pending(old, new)
     if plan is None and not old.exists() and _is_cache(new) and os.path.realpath(old) != os.path.realpath(new):
-        return MoveResult(None, dry_run, relinked=[] if dry_run else relink_projects(new))  # done before
+        return MoveResult(None, dry_run, relinked=[] if dry_run else relink_projects(new, shared))  # done before
     if plan is None:
         if os.path.realpath(old) == os.path.realpath(new):
             check_target(old, new)  # refuses: the same folder
@@ -86,7 +94,7 @@ def move_cache(old: Path, new: Path, *, dry_run: bool = False, log: Callable[[st
         if not resumed:
             plan = plan_move(old, new)  # again, under the locks
             journal.write(old, plan)  # before anything moves
-        return _apply(plan, resumed, say)
+        return _apply(plan, resumed, say, shared)
 
 
 def _is_cache(path: Path) -> bool:
@@ -94,7 +102,7 @@ def _is_cache(path: Path) -> bool:
     return (path / "CACHEDIR.TAG").is_file() or next(repo_folders(path), None) is not None
 
 
-def _apply(plan: MovePlan, resumed: bool, say: Callable[[str], None]) -> MoveResult:
+def _apply(plan: MovePlan, resumed: bool, say: Callable[[str], None], shared: Sequence[Path] | None) -> MoveResult:
     old, new = Path(plan.old), Path(plan.new)
     result = MoveResult(plan, resumed=resumed)
     if plan.mode == RENAME and old.is_dir():
@@ -121,7 +129,7 @@ def _apply(plan: MovePlan, resumed: bool, say: Callable[[str], None]) -> MoveRes
                 result.copied, result.warnings = copy_all(plan)
             plan.copied = True
             journal.write(new, plan)  # the old copy may go from here on
-    result.relinked = relink_projects(new)
+    result.relinked = relink_projects(new, shared)
     if plan.mode == COPY:
         with fs_boundary(old, "cannot delete the old copy of the cache in"):
             result.left = delete_old(plan)

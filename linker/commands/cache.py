@@ -29,7 +29,9 @@ def move(app: App, new_path: Path, dry_run: bool) -> int:
 
     Exit codes: 0 moved; 1 a view could not be relinked, something stayed behind, or no room; 2 NEW_PATH is
     inside the cache or a non-empty folder; 4 a lock was not obtained in time."""
-    result = move_cache(app.global_cache(), new_path.expanduser(), dry_run=dry_run, log=app.log)
+    old = app.global_cache()
+    shared = [t.path for t in app.shared_tiers(None, old)] if app.shared_cache else None  # else per project
+    result = move_cache(old, new_path.expanduser(), dry_run=dry_run, log=app.log, shared=shared)
     if app.json:
         app.emit_json({**result.to_json(), "export": f"export HF_HUB_CACHE={new_path.expanduser().absolute()}"})
     else:

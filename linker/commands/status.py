@@ -19,7 +19,8 @@ from ..sync.plan import EntryReport
 def command(app: App) -> int:
     """Show what the view holds for each pinned entry."""
     lock, global_cache = app.project()
-    planned = compute_plan(lock, global_cache, offline=True)
+    tiers = app.shared_tiers(lock, global_cache)
+    planned = compute_plan(lock, global_cache, offline=True, shared=tiers)
     plan, mode = planned.plan, planned.link_mode
     rows = list(plan.entries)
     known = {repo_folder_name(e.id, e.type) for e in lock.entries} | {
@@ -43,12 +44,14 @@ def command(app: App) -> int:
             {
                 "view": str(lock.view),
                 "global_cache": str(global_cache),
+                "shared_caches": [t.to_json() for t in tiers],
                 "link_mode": mode,
                 "entries": [r.__dict__ for r in rows],
                 "totals": totals,
                 "problems": [p.__dict__ for p in plan.problems],
+                "notices": plan.notices,
             }
         )
         return EXIT_OK
-    render_status(app, rows, totals, lock.view, global_cache)
+    render_status(app, rows, totals, lock.view, global_cache, plan.notices, shared=bool(tiers))
     return EXIT_OK

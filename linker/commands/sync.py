@@ -37,6 +37,7 @@ def command(
 ) -> int:
     """Link the pinned revisions from the global cache into the project view."""
     lock, global_cache = app.project()
+    tiers = app.shared_tiers(lock, global_cache)
     start = time.perf_counter()
     read_only = dry_run or check
     with action_progress(app, "linking") as progress:
@@ -51,6 +52,7 @@ def command(
             require_hashes=require_hashes,
             progress=progress,
             log=app.log,
+            shared=tiers,
         )
     plan = result.plan
     elapsed = time.perf_counter() - start
@@ -58,6 +60,7 @@ def command(
         doc = {
             "view": str(lock.view),
             "global_cache": str(global_cache),
+            "shared_caches": [t.to_json() for t in tiers],
             "link_mode": result.link_mode,
             "dry_run": dry_run,
             "check": check,

@@ -5,6 +5,7 @@ record is needed: a view copied, or synced by an older linker, still tells."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from .blobs import BLOBS
@@ -49,12 +50,13 @@ def linked_caches(view: Path) -> list[Path]:
     return found
 
 
-def former_cache(view: Path, current: Path) -> Path | None:
-    """A global cache, other than `current`, that the view's links still point into and that still exists (a
-    moved HF_HOME, or `--cache-dir` pointing elsewhere than last time); None otherwise."""
-    here = os.path.realpath(current)
+def former_cache(view: Path, current: Path, also: Sequence[Path] = ()) -> Path | None:
+    """A global cache, other than `current` (and the shared tiers `also`, which views link into on purpose), that
+    the view's links still point into and that still exists (a moved HF_HOME, or `--cache-dir` pointing elsewhere
+    than last time); None otherwise."""
+    here = {os.path.realpath(c) for c in (current, *also)}
     for cache in linked_caches(view):
-        if os.path.realpath(cache) != here and cache.is_dir():
+        if os.path.realpath(cache) not in here and cache.is_dir():
             return cache
     return None
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..context import App
@@ -104,18 +105,31 @@ def render_sync(
         app.log(f"{len(plan.problems)} problem(s): the view is not complete")
 
 
-def render_status(app: App, rows: list[EntryReport], totals: dict[str, int], view: Path, global_cache: Path) -> None:
-    """One table row per entry, a hint per entry that needs one, then the totals; with -q only the rows that
-    are not linked (nothing when all are)."""
+def render_status(
+    app: App,
+    rows: list[EntryReport],
+    totals: dict[str, int],
+    view: Path,
+    global_cache: Path,
+    notices: Sequence[str] = (),
+    *,
+    shared: bool = False,
+) -> None:
+    """Notices, then one table row per entry (with shared tiers configured, a SOURCE column: which cache serves
+    it), a hint per entry that needs one, then the totals; with -q only the rows that are not linked."""
+    for n in notices:
+        app.log(n)
+    shared = shared or any(r.served not in ("", "global") for r in rows)
     if app.quiet:  # errors only: the entries that are not linked, nothing when all are
         rows = [r for r in rows if r.state != "linked"]
         if not rows:
             return
     table = [
         [r.repo, r.revision[:7], r.ref, state_text(r.state), str(r.files), human_size(r.size) if r.files else "-"]
+        + ([r.served or "-"] if shared else [])
         for r in rows
     ]
-    render_table(app.out, table, ["ID", "REVISION", "REF", "STATE", "FILES", "SIZE"])
+    render_table(app.out, table, ["ID", "REVISION", "REF", "STATE", "FILES", "SIZE"] + (["SOURCE"] if shared else []))
     for r in rows:
         if r.detail and r.state != "not-in-lock":
             app.out(f"  hint: {r.repo}: {r.detail}")

@@ -1,10 +1,16 @@
-"""`sync` as a library call: plan under the project lock, fetch what is missing, link, record."""
+"""`sync` as a library call: plan under the project lock, fetch what is missing, link, record.
+
+Shared read-only tiers (linker/tiers.py) are consulted before the global cache: `shared=None` takes them as
+configured (LINKER_SHARED_CACHES, else the lock's `shared_caches:`), a sequence names exactly those. What no tier
+holds is downloaded into the global cache only; a tier is never written.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import EXIT_FAILED, EXIT_HUB, EXIT_OK, EXIT_USAGE, ConfigError, check_folder, fs_boundary
@@ -12,16 +18,24 @@ from ..filelocks import view_lock
 from ..hashcheck import VerifiedBlobs
 from ..hfcache import offline_mode
 from ..hfcache.linked import former_cache, former_cache_notice
-from ..lockfile import Lockfile
+from ..lockfile import Entry, Lockfile
 from ..policy import check_lock
+from ..tiers import Tier
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
+from .desired import Want
 from .diff import SyncOptions, plan_sync
 from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest, save_manifest
 from .plan import FETCH, Plan, SyncPlan
+from .tiered import TierSet, resolve_tiers
 from .writers import wait_for_writers
+
+HARDLINK_NO_TIERS = (
+    "notice: a hardlink view links nothing from the shared caches (a hardlink would change a tier's files); "
+    "use --link-mode symlink or copy to use them"
+)
 
 
 @dataclass
@@ -57,19 +71,26 @@ def compute_plan(
     offline: bool = False,
     manifest: Manifest | None = None,
     former_notice: bool = True,
+    shared: Sequence[Path | Tier] | TierSet | None = None,
 ) -> SyncPlan:
     """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
-    computed against (read from the view unless given) and the link mode in effect."""
-    check_view_location(lock.view, [global_cache])  # never plan links of a cache onto itself
+    computed against (read from the view unless given) and the link mode in effect. `shared`: the shared tiers
+    (see the module docstring)."""
+    tiers = shared if isinstance(shared, TierSet) else resolve_tiers(lock, global_cache, shared)
+    check_view_location(lock.view, [global_cache, *tiers.configured])  # never plan links of a cache onto itself
     manifest = manifest or load_manifest(lock.view)
     mode, notice = _view_mode(lock, global_cache, link_mode, manifest)
     can_fetch = not offline and not offline_mode()
-    opts = SyncOptions(global_cache=global_cache, link_mode=mode, force=force, can_fetch=can_fetch)
+    usable = tiers.usable if mode != "hardlink" else []  # a hardlink into a tier would change its files (link count)
+    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(usable))
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
-    if former_notice and (old := former_cache(lock.view, global_cache)) is not None:
+    if former_notice and (old := former_cache(lock.view, global_cache, tiers.usable)) is not None:
         planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
+    if len(usable) < len(tiers.usable):
+        planned.plan.notices.insert(0, HARDLINK_NO_TIERS)
+    planned.plan.notices[:0] = tiers.notices
     return planned
 
 
@@ -101,24 +122,27 @@ def sync(
     require_hashes: bool = False,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
+    shared: Sequence[Path | Tier] | None = None,
 ) -> SyncResult:
     """Make the view match the lock. With `dry_run`, only compute (and return) the plan. `verify_hashes` (or the
     lock's `verify_hashes: true`) hashes every blob linked; `require_hashes` (or `require_hashes: true`) refuses
-    an entry without `files` (exit 2)."""
+    an entry without `files` (exit 2). `shared`: the shared read-only tiers (None: as configured, see the module
+    docstring); a view inside one of them is refused (exit 2)."""
+    tiers = resolve_tiers(lock, global_cache, shared)
+    check_view_location(lock.view, [global_cache, *tiers.configured])  # before anything, even a dry run
     if require_hashes or lock.require_hashes:
         check_hashes_pinned(lock)
-    check_lock(lock, global_cache, log=log)  # the format policy, before anything is downloaded or linked
+    check_lock(lock, global_cache, log=log, tiers=tiers.usable)  # the policy, before anything is fetched or linked
     if dry_run:
-        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
+        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline, shared=tiers)
         return SyncResult(planned.plan, applied=False, link_mode=planned.link_mode)
-    check_view_location(lock.view, [global_cache])  # before the first write (the view lock's folder)
     check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
     with fs_boundary(lock.view, "cannot create the view", wrong_kind_exit=EXIT_USAGE):
         lock.view.mkdir(parents=True, exist_ok=True)
     with view_lock(lock.view):
         return sync_locked(
             lock, global_cache, link_mode=link_mode, force=force, offline=offline, progress=progress, log=log,
-            verify_hashes=verify_hashes or lock.verify_hashes,
+            verify_hashes=verify_hashes or lock.verify_hashes, shared=tiers,
         )  # fmt: skip
 
 
@@ -132,14 +156,16 @@ def sync_locked(
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
     verify_hashes: bool = False,
+    shared: Sequence[Path | Tier] | TierSet | None = None,
 ) -> SyncResult:
     """Plan, fetch what is missing (hashed as it arrives), re-plan, hash what is linked (`verify_hashes`), apply:
-    the body of `sync`, for callers already holding the view lock."""
+    the body of `sync`, for callers already holding the view lock. `shared`: see the module docstring."""
+    tiers = shared if isinstance(shared, TierSet) else resolve_tiers(lock, global_cache, shared)
     manifest = load_manifest(lock.view)  # read once: planned against, then rewritten by apply_sync
-    waited = wait_for_writers(lock.entries, global_cache)  # a half-written global snapshot is finished first
-    old_cache = former_cache(lock.view, global_cache)  # the view's links still point into another global cache
+    waited = wait_for_writers(lock.entries, global_cache, tiers.usable)  # a half-written snapshot is finished first
+    old_cache = former_cache(lock.view, global_cache, tiers.usable)  # the view still links into another global cache
     planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline, manifest=manifest,
-                           former_notice=False)  # fmt: skip
+                           former_notice=False, shared=tiers)  # fmt: skip
     fetched: list[str] = []
     fetch_error = None
     fetches = [a for a in planned.plan.actions if a.kind == FETCH]
@@ -150,14 +176,15 @@ def sync_locked(
     if fetches:
         from ..hub.fetch import FetchError, fetch_entries  # heavy import, only when something must be downloaded
 
-        by_label = {e.label: e for e in lock.entries}
+        wants = {ep.entry.label: ep for ep in planned.entry_plans}
         try:
-            fetched = fetch_entries([by_label[a.repo] for a in fetches], global_cache, log=log)
+            fetched = fetch_entries([_to_fetch(wants[a.repo].entry, wants[a.repo].want) for a in fetches],
+                                    global_cache, log=log)  # fmt: skip
         except FetchError as exc:  # link everything else first; what is missing is listed with its fix
             fetched, fetch_error = exc.fetched, exc
-        check_lock(lock, global_cache)  # what was just downloaded is read before it is linked
+        check_lock(lock, global_cache, tiers=tiers.usable)  # what was just downloaded is read before it is linked
         planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True, manifest=manifest,
-                               former_notice=False)  # fmt: skip
+                               former_notice=False, shared=tiers)  # fmt: skip
         if fetch_error is not None and fetch_error.exit_code != EXIT_HUB:
             planned.plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
     hashes = HashReport(mismatches=list(fetch_error.mismatches) if fetch_error is not None else [])
@@ -167,7 +194,7 @@ def sync_locked(
                             hashes.mismatches + checked.mismatches)  # fmt: skip
         if checked.mismatches:  # quarantined: plan again without them
             planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True,
-                                   manifest=manifest, former_notice=False)  # fmt: skip
+                                   manifest=manifest, former_notice=False, shared=tiers)  # fmt: skip
     planned.plan.notices.extend(waited)
     if old_cache is not None and not said:
         planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache))
@@ -180,6 +207,15 @@ def sync_locked(
     if fetch_error is not None and fetch_error.exit_code == EXIT_HUB:
         result.hub_error = fetch_error.render()  # the Hub refused us (token, gate, rate limit, server error): exit 3
     return result
+
+
+def _to_fetch(entry: Entry, want: Want | None) -> Entry:
+    """The entry as handed to the download: when shared tiers serve some of its files, narrowed (`include`) to
+    exactly the files missing, so nothing a tier already holds is downloaded (a pin may be split)."""
+    if want is None or not want.tiers or "*" in want.missing:
+        return entry
+    missing = sorted(p for p, why in want.missing.items() if not why.disagrees)
+    return replace(entry, include=tuple(glob.escape(p) for p in missing))
 
 
 def check_hashes_pinned(lock: Lockfile) -> None:

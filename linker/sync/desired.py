@@ -3,19 +3,24 @@
 The file list is `pins.pinned_files` of the global cache (the lock's `files`, else the global
 `trees/<sha>.json`, else the global snapshot folder). Each file's blob is found by following the global snapshot
 link, or by its locked name in `blobs/`. A file that cannot be linked gets a typed `Missing` reason.
+
+With shared read-only tiers (linker/tiers.py), each file comes from the first tier holding its blob with the
+locked etag and size, else from the writable global cache (`WantFile.tier` says which). A tier's links are
+followed lexically and its blob must resolve inside that tier: a link out of it is as good as no blob.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, Literal
 
 from ..hfcache import CacheRepo, blob_rel, compute_etag, is_lfs_path, link_etag, snapshot_rel
 from ..lockfile import Entry
-from ..pins import Listing, PinnedFile, pinned_files
+from ..pins import NONE, SNAPSHOT, Listing, PinnedFile, Pins, pinned_files
 
 MissingKind = Literal["no-revision", "absent", "not-a-blob-link", "other-blob", "blob-missing", "wrong-size"]
 NO_REVISION: Final = "no-revision"  # no source lists any file of the revision (key "*")
@@ -45,9 +50,10 @@ class WantFile:
     path: str
     etag: str
     size: int
-    source: str  # realpath of the blob's data in the global cache
+    source: str  # realpath of the blob's data in the global cache (or in the shared `tier`)
     ident: tuple[int, int] | None = None  # (inode, device) of that data, when already known
     in_view: bool = False  # the source is the view's own copy of the blob (a self-contained copy view)
+    tier: str | None = None  # the shared read-only tier the source lies in (None: the writable global cache)
 
 
 @dataclass
@@ -71,13 +77,30 @@ class Want:
     def size(self) -> int:
         return sum(f.size for f in self.files.values())
 
+    @property
+    def tiers(self) -> list[str]:
+        """The shared tiers serving some file, in the order met."""
+        return list(dict.fromkeys(f.tier for f in self.files.values() if f.tier is not None))
 
-def resolve_entry(entry: Entry, global_cache: Path, view: Path | None = None) -> Want:
-    """What `entry` asks for, from the global cache. With `view` (copy mode), when the global cache lacks some of
-    it and the view holds a complete copy of the pin (regular blob files, sizes as listed), that copy is the
-    source: a copy view needs no global cache."""
+    @property
+    def in_writable(self) -> bool:
+        """Some file's data is in the writable global cache (so the project's ref there protects something)."""
+        return any(f.tier is None and not f.in_view for f in self.files.values())
+
+    @property
+    def served(self) -> str:
+        """Which cache serves the entry: `shared:<tier>`, `global`, `view` (a copy view's own copies), `split`
+        (several), or "" (nothing linked)."""
+        kinds = {f"shared:{f.tier}" if f.tier else "view" if f.in_view else "global" for f in self.files.values()}
+        return "split" if len(kinds) > 1 else next(iter(kinds), "")
+
+
+def resolve_entry(entry: Entry, global_cache: Path, view: Path | None = None, tiers: Sequence[Path] = ()) -> Want:
+    """What `entry` asks for, from the shared `tiers` (readable ones, in order) and the global cache. With `view`
+    (copy mode), when the caches lack some of it and the view holds a complete copy of the pin (regular blob files,
+    sizes as listed), that copy is the source: a copy view needs no global cache."""
     g = CacheRepo(global_cache, entry.id, entry.type)
-    want = _resolve_in(entry, g, g)
+    want = _resolve_tiered(entry, g, tiers) if tiers else _resolve_in(entry, g, g)
     if view is None or not want.missing or any(m.disagrees for m in want.missing.values()):
         return want
     own = _resolve_in(entry, CacheRepo(view, entry.id, entry.type), g)
@@ -101,6 +124,52 @@ def _resolve_in(entry: Entry, repo: CacheRepo, g: CacheRepo) -> Want:
             want.files[path] = replace(found, in_view=own and found.source.startswith(f"{repo_real}/{blob_rel('')}"))
         else:
             want.missing[path] = found
+    return want
+
+
+def tiered_pins(entry: Entry, g: CacheRepo, tiers: Sequence[Path]) -> Pins:
+    """The files `entry` pins, read from the tiers and the global repo `g`: the lock's `files`, else the first
+    `trees/<sha>.json` any of them holds (tiers first), else the union of their snapshot folders (unproven)."""
+    found = [pinned_files(entry, r, read_global_tree=True) for r in (*_tier_repos(entry, tiers), g)]
+    proven = [p for p in found if p.proven]
+    if proven:  # prefer a listing whose tree names every file (a view copies only such a tree)
+        return next((p for p in proven if p.tree is not None and p.tree_paths >= set(p.files)), proven[0])
+    files: dict[str, PinnedFile] = {}
+    for pins in found:
+        for path, pf in pins.files.items():
+            files.setdefault(path, pf)
+    return Pins(files, SNAPSHOT if files else NONE)
+
+
+def _tier_repos(entry: Entry, tiers: Sequence[Path]) -> list[CacheRepo]:
+    return [CacheRepo(t, entry.id, entry.type) for t in tiers]
+
+
+def _resolve_tiered(entry: Entry, g: CacheRepo, tiers: Sequence[Path]) -> Want:
+    """Resolve `entry` file by file across the tiers (in order), then the writable global repo `g`. A tier whose
+    blob for a path is another etag, another size, or resolves outside the tier is skipped for that path."""
+    pins = tiered_pins(entry, g, tiers)
+    want = Want(entry, g, listing=pins.listing, tree=pins.tree, tree_paths=pins.tree_paths, proven=pins.proven)
+    if pins.listing == NONE:
+        want.missing["*"] = Missing(NO_REVISION, "revision not in the global cache nor in a shared cache")
+        return want
+    repos = _tier_repos(entry, tiers)
+    roots = [(str(t), os.path.realpath(t), os.path.realpath(r.path)) for t, r in zip(tiers, repos, strict=True)]
+    g_real = os.path.realpath(g.path)
+    for path, pf in sorted(pins.files.items()):
+        for name, root, repo_real in roots:
+            found = _find_blob(repo_real, entry.revision, path, pf)
+            if isinstance(found, WantFile):
+                real = os.path.realpath(found.source)  # the data must lie in the tier: a link out does not count
+                if real == root or real.startswith(root.rstrip("/") + "/"):
+                    want.files[path] = replace(found, source=real, tier=name)
+                    break
+        else:
+            found = _find_blob(g_real, entry.revision, path, pf)
+            if isinstance(found, WantFile):
+                want.files[path] = found
+            else:
+                want.missing[path] = found
     return want
 
 

@@ -54,6 +54,7 @@ from .plan import (
     Plan,
     SyncPlan,
 )
+from .tiered import unprotected_notice
 from .viewstate import blob_state, case_hint, foreign_files, intact_copy, is_link_to, ours, same_small_file
 
 
@@ -63,6 +64,7 @@ class SyncOptions:
     link_mode: str = "symlink"  # already resolved: symlink | hardlink | copy
     force: bool = False
     can_fetch: bool = False  # emit FETCH actions (online) instead of MISSING problems
+    tiers: tuple[Path, ...] = ()  # shared read-only tiers to link from first (readable ones, in order)
 
 
 @dataclass
@@ -121,18 +123,20 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
     wanted: set[str] = set()
     owner = owner_of(lock.path, view, ref_name)
     copy = opts.link_mode == "copy"  # a copy view is self-contained: no project ref, so no owner record either
-    recorded = copy or owner_recorded(opts.global_cache, ref_name)  # one stat: a view synced before records existed
+    refs = any(r.global_ref for r in manifest.repos.values())  # none in a view a tier serves: no owner to record
+    recorded = copy or not refs or owner_recorded(opts.global_cache, ref_name)  # a view synced before records existed
     for entry in lock.entries:
         folder = repo_folder_name(entry.id, entry.type)
         wanted.add(folder)
         old = manifest.repos.get(folder)
-        spec = entry_spec(entry, opts.link_mode, opts.global_cache)
+        spec = entry_spec(entry, opts.link_mode, opts.global_cache, opts.tiers)
         gref = "" if copy else f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
         proof = (
             _fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref) if old is not None and recorded else None
         )
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
+            _merge(plan, Step(notices=[] if copy else [unprotected_notice(t) for t in old.shared]))
             entry_plans.append(EntryPlan(entry, old, None, refresh=proof == "files"))
             continue
         entry_plans.append(_plan_entry(plan, entry, view, old, spec, ref_name, opts))
@@ -148,17 +152,16 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
 def _merge(plan: Plan, step: Step) -> None:
     plan.actions += step.actions
     plan.problems += step.problems
-    plan.notices += step.notices
+    plan.notices += [n for n in step.notices if n not in plan.notices]  # e.g. one line per shared tier
 
 
 def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want | None = None) -> EntryReport:
+    files, size, served = 0, 0, ""
     if want is not None:
-        files, size = len(want.files), want.size
+        files, size, served = len(want.files), want.size, want.served
     elif rec is not None:
-        files, size = rec.files, rec.size
-    else:
-        files = size = 0
-    return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size)
+        files, size, served = rec.files, rec.size, rec.served or ("global" if rec.files else "")
+    return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size, served=served)
 
 
 def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gref: str | None = None) -> str | None:
@@ -175,7 +178,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gr
             return None
     gref = rec.global_ref if gref is None else gref
     if rec.global_ref is None:  # skipped last time (a read-only global cache): planned again once writable
-        if gref and writable_dir(Path(gref).parent):
+        if gref and writable_dir(Path(gref).parent) and not rec.served.startswith("shared:"):
             return None
     elif rec.global_ref != gref or not os.path.isfile(gref):
         return None
@@ -206,7 +209,7 @@ def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gr
 def _plan_entry(
     plan: Plan, entry: Entry, view: Path, old: RepoRecord | None, spec: str, ref_name: str, opts: SyncOptions
 ) -> EntryPlan:
-    want = resolve_entry(entry, opts.global_cache, view if opts.link_mode == "copy" else None)
+    want = resolve_entry(entry, opts.global_cache, view if opts.link_mode == "copy" else None, opts.tiers)
     v = CacheRepo(view, entry.id, entry.type)
     owned = old.paths if old else {}
     rec = RepoRecord(id=entry.id, type=entry.type, revision=entry.revision, ref=entry.ref, spec=spec)
@@ -221,6 +224,7 @@ def _plan_entry(
     rec.in_sync = not want.missing and not step.conflicts
     rec.proven = want.proven  # a snapshot folder's listing may be half-written: re-checked
     rec.files, rec.size = len(want.files), want.size
+    rec.served, rec.shared = want.served, want.tiers
     plan.entries.append(_report(entry, _entry_state(want, ctx.repo_dir, step.actions, ctx.fresh), want=want))
     plan.entries[-1].detail = hint.lstrip("; ") or _pending(plan.entries[-1].state, step.actions, opts.link_mode)
     return EntryPlan(entry, rec, want)
@@ -312,7 +316,9 @@ def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: st
     step = Step()
     entry, label, folder = ctx.entry, ctx.entry.label, ctx.v.folder
     gref = want.global_repo.ref(ref_name)
-    if want.files and ctx.opts.link_mode != "copy":
+    if ctx.opts.link_mode != "copy":  # data in a shared tier gets no ref (a tier is never written): say so
+        step.notices += [unprotected_notice(t) for t in want.tiers]
+    if want.in_writable and ctx.opts.link_mode != "copy":
         if writable_dir(gref.parent):
             ctx.rec.global_ref = str(gref)
             if read_ref(gref) != entry.revision:

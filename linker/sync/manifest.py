@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,15 @@ class RepoRecord:
     # global dirs holding its blobs and project ref (absolute). Creating, deleting or replacing an entry changes
     # its directory's mtime and symlinks cannot change in place, so unchanged dirs prove the links unchanged.
     dirs: dict[str, int] = field(default_factory=dict)
+    served: str = ""  # which cache serves it (`shared:<tier>`, `global`, `split`...: sync/desired.py Want.served)
+    shared: list[str] = field(default_factory=list)  # the shared read-only tiers serving some of its files
 
     def to_json(self) -> dict[str, Any]:
         """Paths of the pinned snapshot are stored without their `snapshots/<rev>/` prefix (half the bytes)."""
         prefix = snapshot_rel(self.revision) + "/"
         snap = {k[len(prefix) :]: v for k, v in self.paths.items() if k.startswith(prefix)}
         other = {k: v for k, v in self.paths.items() if not k.startswith(prefix)}
-        fields = {k: v for k, v in self.__dict__.items() if k != "paths"}
+        fields = {k: v for k, v in self.__dict__.items() if k != "paths" and (v or k not in _OPTIONAL)}
         return {**fields, "snap": snap, "other": other}
 
     def snapshot_sizes(self) -> dict[str, int | None]:
@@ -71,6 +74,9 @@ class RepoRecord:
         rec.paths = {prefix + k: v for k, v in data.get("snap", {}).items()}
         rec.paths.update(data.get("other", {}))
         return rec
+
+
+_OPTIONAL = frozenset({"served", "shared"})  # left out of the file when empty (most views use no shared tier)
 
 
 @dataclass
@@ -137,22 +143,28 @@ def spec_digest(*parts: Any) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
+def entry_spec(entry: Entry, link_mode: str, global_cache: Path, tiers: Sequence[Path] = ()) -> str:
     """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache (not
-    for a copy, which depends on no global cache: a copy view moved to another machine is still in sync)."""
+    for a copy, which depends on no global cache: a copy view moved to another machine is still in sync), and the
+    shared tiers consulted, when any (a changed LINKER_SHARED_CACHES plans again)."""
     files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
+    shared = [str(t) for t in tiers] if link_mode != "copy" else []
     return spec_digest(
         entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
         link_mode, str(global_cache) if link_mode != "copy" else "", *((entry.absent,) if entry.absent else ()),
+        *((shared,) if shared else ()),
     )  # fmt: skip
 
 
-def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
+def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, tiers: Sequence[Path] = ()) -> bool:
     """Whether the record is of a complete sync of exactly this entry (revision, ref, patterns, locked files,
-    global cache), in any link mode, from a proven file list."""
+    global cache, shared `tiers` as sync consulted them), in any link mode, from a proven file list."""
     if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
-    return any(entry_spec(entry, m, global_cache) == rec.spec for m in ("symlink", "hardlink", "copy"))
+    specs = {
+        entry_spec(entry, m, global_cache, tiers if m == "symlink" else ()) for m in ("symlink", "hardlink", "copy")
+    }
+    return rec.spec in specs
 
 
 def _str(value: Any) -> str | None:

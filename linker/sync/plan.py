@@ -81,6 +81,7 @@ class EntryReport:
     files: int = 0
     size: int = 0
     detail: str = ""
+    served: str = ""  # which cache serves it: shared:<tier> | global | split | view | "" (nothing linked)
 
 
 @dataclass

@@ -14,12 +14,16 @@ that folder may be half-written. Such an entry is linked but never recorded comp
   afterwards is an interrupted run (`linker repair` finishes it), reported as a notice.
 
 A crashed download's `*.incomplete` has no lock holder: nothing to wait for, and the entry stays unproven.
+
+A shared read-only tier is only looked at, never locked (a lock file there would be a write): a listing there
+proves the file list, and a download in progress there is reported, not waited for.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,17 +49,27 @@ class Writer:
     path: str  # the lock file or journal
 
 
-def unproven(entry: Entry, global_cache: Path) -> bool:
-    """No `files` in the lock and no `trees/<sha>.json` in the global cache: the file list is the snapshot's."""
-    return entry.files is None and not CacheRepo(global_cache, entry.id, entry.type).tree(entry.revision).is_file()
+def unproven(entry: Entry, global_cache: Path, tiers: Sequence[Path] = ()) -> bool:
+    """No `files` in the lock and no `trees/<sha>.json` in the global cache (nor in a shared tier): the file list
+    is the snapshot's."""
+    return entry.files is None and not any(
+        CacheRepo(c, entry.id, entry.type).tree(entry.revision).is_file() for c in (*tiers, global_cache)
+    )
 
 
-def wait_for_writers(entries: list[Entry], global_cache: Path) -> list[str]:
+def wait_for_writers(entries: list[Entry], global_cache: Path, tiers: Sequence[Path] = ()) -> list[str]:
     """Wait (up to LINKER_LOCK_TIMEOUT each, then exit 4) for the processes writing the global snapshots of the
-    unproven `entries`. Returns notices about interrupted migrates that still hold a journal for one of them."""
-    todo = {repo_folder_name(e.id, e.type): e for e in entries if unproven(e, global_cache)}
+    unproven `entries`. Returns notices about interrupted migrates that still hold a journal for one of them, and
+    about downloads under way in a shared tier (read-only there: nothing is locked or created)."""
+    todo = {repo_folder_name(e.id, e.type): e for e in entries if unproven(e, global_cache, tiers)}
     if not todo:
         return []
+    busy = [
+        f"warning: {e.label}: shared cache {t} holds a download in progress; linked what is there (unproven)"
+        for e in todo.values()
+        for t in tiers
+        if _blob_locks(CacheRepo(t, e.id, e.type))
+    ]
     journaled = _journaled(global_cache, set(todo))
     if journaled:
         with contextlib.suppress(OSError), file_lock(migrate_lock_path(global_cache), what="migrate lock"):
@@ -65,7 +79,7 @@ def wait_for_writers(entries: list[Entry], global_cache: Path) -> list[str]:
         for lock in _blob_locks(CacheRepo(global_cache, entry.id, entry.type)):
             with contextlib.suppress(OSError), blob_lock(lock):  # OSError: a lock we may not open (read-only)
                 pass  # a download or migrate writing this blob finishes first
-    return [
+    return busy + [
         f"warning: {todo[f].label}: an interrupted `linker migrate` was writing it; linked what is there "
         "(`linker repair` finishes that migrate, then `linker sync` links the rest)"
         for f in sorted(journaled)

@@ -1,0 +1,39 @@
+"""The shared read-only tiers one sync (or status) consults: as configured, minus those it cannot read now."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..lockfile import Lockfile
+from ..tiers import FROM_OPTION, Tier, shared_tiers
+
+
+@dataclass(frozen=True)
+class TierSet:
+    """The tiers as configured (the view may lie in none of them), those readable now (in order), and one notice
+    per tier skipped."""
+
+    configured: list[Path] = field(default_factory=list)
+    usable: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def resolve_tiers(lock: Lockfile, global_cache: Path, shared: Sequence[Path | Tier] | None = None) -> TierSet:
+    """`shared` None: the tiers LINKER_SHARED_CACHES or the lock's `shared_caches:` name; else exactly `shared`
+    (the command passes those `App.shared_tiers` chose, with where each was named)."""
+    if shared is None:
+        tiers = shared_tiers((), lock, global_cache)
+    else:
+        source = {str(t.path): t.source for t in shared if isinstance(t, Tier)}
+        paths = [str(t.path) if isinstance(t, Tier) else str(t) for t in shared]
+        tiers = [Tier(t.path, source.get(str(t.path), FROM_OPTION)) for t in shared_tiers(paths, None, global_cache)]
+    notices = [f"notice: shared cache {t.path} (from {t.source}) is absent or unreadable; skipped"
+               for t in tiers if not t.readable]  # fmt: skip
+    return TierSet([t.path for t in tiers], [t.path for t in tiers if t.readable], notices)
+
+
+def unprotected_notice(tier: str) -> str:
+    """Said once per shared tier serving the view: linker writes no ref there, so whoever prunes it decides."""
+    return f"notice: pinned data in {tier} is protected by no ref of yours"
