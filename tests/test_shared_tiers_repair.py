@@ -79,3 +79,35 @@ def test_repair_rewrites_a_bad_view_ref_of_an_entry_the_tier_serves(project, tmp
     assert [f["kind"] for f in doc["fixes"]] == ["view-ref"]
     assert all(os.readlink(p).startswith(str(tier)) for p in (view_repo(project) / "blobs").iterdir())
     assert tree_state(tier) == before
+
+
+def test_repair_of_a_split_pin_keeps_the_links_into_the_tier(project, tmp_path: Path) -> None:
+    """A pin split between a tier (everything but the weights) and the writable cache (which holds the whole
+    revision): repair's relink after restoring a deleted project ref syncs through the tiers given on the command
+    line, so the view keeps linking into the tier instead of moving every link to the writable cache."""
+    from testing.cachefactory import build_repo, tiny_model_files
+
+    tier = tmp_path / "shared" / "hub"
+    files = tiny_model_files("st", seed=7)
+    build_repo(tier, "org/tiny", {REV: {p: b for p, b in files.items() if p != "model.safetensors"}}, refs={})
+    info = build_repo(project.global_cache, "org/tiny", {REV: files}, refs={})
+    project.write_lock([{"id": "org/tiny", "revision": REV, "files": {
+        p: {"size": f.size, "hash": f.etag} for p, f in info.files[REV].items()}}])  # fmt: skip
+    opt = ("--shared-cache", str(tier))
+    r = project.linker(*opt, "sync", "--offline")
+    assert r.returncode == 0, r.stdout + r.stderr
+    refs = project.global_cache / "models--org--tiny" / "refs" / "linker"
+    (ref,) = list(refs.iterdir())  # split: the writable cache holds data, so it holds the project ref
+    ref.unlink()
+    before = tree_state(tier)
+
+    with immutable(*all_paths(tier)):
+        code, doc = run_json(project, *opt, "repair", "--offline")
+    assert code == 0, json.dumps(doc, indent=1)[-3000:]
+    assert ref.read_text().strip() == REV
+    blobs = view_repo(project) / "blobs"
+    in_tier = {n for n in os.listdir(blobs) if os.path.realpath(blobs / n).startswith(str(tier) + os.sep)}
+    assert in_tier == {f.etag for p, f in info.files[REV].items() if p != "model.safetensors"}
+    assert tree_state(tier) == before
+    code, doc = run_json(project, *opt, "verify", "--full")
+    assert code == 0, doc["problems"]

@@ -132,7 +132,7 @@ def repair(
         recovered = _recover_journals(global_cache)
         plan = planning()
         result = RepairResult(plan, applied=True, recovered=recovered)
-        _apply(result, lock, global_cache, log)
+        _apply(result, lock, global_cache, log, tiers)
         result.after = verify(lock, global_cache, full=hash_blobs, progress=progress, tiers=tiers)
     return result
 
@@ -157,7 +157,13 @@ def _link_mode(lock: Lockfile, global_cache: Path) -> tuple[str, str | None]:
         return "copy", f"notice: {mode} links cannot reach {global_cache} from {lock.view}; copying blobs instead"
 
 
-def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callable[[str], None] | None) -> None:
+def _apply(
+    result: RepairResult,
+    lock: Lockfile,
+    global_cache: Path,
+    log: Callable[[str], None] | None,
+    tiers: Sequence[Path] = (),
+) -> None:
     moved: dict[str, str] = {}  # quarantined path -> where it went
     roots = managed_roots(lock.view, global_cache)
     relink = False
@@ -187,7 +193,7 @@ def _apply(result: RepairResult, lock: Lockfile, global_cache: Path, log: Callab
         if log:
             log(f"  {status}: {fix.describe()}" + (f" ({detail})" if detail else ""))
     if relink:
-        result.link_mode, status, detail = _relink(lock, global_cache)
+        result.link_mode, status, detail = _relink(lock, global_cache, tiers)
         for fix in result.plan.ordered():
             if fix.kind == RELINK:
                 result.outcomes.append(Outcome(fix, status, detail))
@@ -343,13 +349,14 @@ def _restore(source: Path, target: Path, etag: str, mode: str) -> None:
     fsync_dir(target.parent)
 
 
-def _relink(lock: Lockfile, global_cache: Path) -> tuple[str, str, str]:
-    """Sync the view from the (repaired) global cache, offline, keeping its link mode. We hold the view lock."""
+def _relink(lock: Lockfile, global_cache: Path, tiers: Sequence[Path] = ()) -> tuple[str, str, str]:
+    """Sync the view from the shared `tiers` and the (repaired) global cache, offline, keeping its link mode (no
+    tiers given: those configured). We hold the view lock."""
     from ..sync import sync_locked
 
     mode, notice = _link_mode(lock, global_cache)
     try:
-        result = sync_locked(lock, global_cache, link_mode=mode, offline=True)
+        result = sync_locked(lock, global_cache, link_mode=mode, offline=True, shared=list(tiers) or None)
     except (OSError, LinkerError) as exc:  # e.g. a file where the view needs a folder: reported, verify follows
         err = exc if isinstance(exc, LinkerError) else FilesystemError(exc.filename or lock.view, exc)
         return mode, FAILED, err.render().replace("\n", " ")
