@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-STEPS = ["sync", "workflows", "hub", "trust", "record", "migrate", "repair"]
+STEPS = ["sync", "workflows", "hub", "trust", "record", "migrate", "repair", "teams"]
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
 
