@@ -38,9 +38,9 @@ def within(path: str, folder: str) -> bool:
 
 def check_view_location(view: Path, caches: Sequence[Path]) -> None:
     """Refuse (exit 2) a view that is, contains or lies inside any of `caches` (the global cache, and the shared
-    tiers once there are any), comparing real paths so a symlinked view or cache is caught too."""
+    tiers after it), comparing real paths so a symlinked view or cache is caught too."""
     real = os.path.realpath(view)
-    for cache in caches:
+    for i, cache in enumerate(caches):
         c = os.path.realpath(cache)
         if real == c:
             how = "is"
@@ -51,6 +51,13 @@ def check_view_location(view: Path, caches: Sequence[Path]) -> None:
         else:
             continue
         resolved = f" (it resolves to {real})" if real != str(view) else ""
+        if i > 0:
+            raise ConfigError(
+                f"the project view {view}{resolved} {how} the shared cache {cache}: a shared cache is read-only "
+                "to linker and a view is written by it; nothing was changed",
+                hint="name shared caches in LINKER_SHARED_CACHES, --shared-cache or `shared_caches:` other than the "
+                "project's `cache_dir`",
+            )
         raise ConfigError(
             f"the project view {view}{resolved} {how} the global cache {cache}: linking it would replace the "
             "cache's own files by links to themselves; nothing was changed",

@@ -210,6 +210,15 @@ def test_library_sync_refuses_a_view_inside_a_tier(project) -> None:
     assert not project.view.exists()
 
 
+@pytest.mark.parametrize("verb", ["sync", "status", "verify", "repair"])
+def test_a_view_named_as_a_shared_cache_is_refused_naming_the_tier(project, verb) -> None:
+    project.write_lock([lock_entry()])
+    r = project.linker(verb, "--shared-cache", str(project.view))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"is the shared cache {project.view}" in r.stderr
+    assert not project.view.exists()
+
+
 def test_dangerous_pickle_in_a_tier_is_read_there_and_refused(project, tmp_path) -> None:
     from testing.picklegen import make_pickles
 
