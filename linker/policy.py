@@ -13,7 +13,7 @@ the refusals (exit 1, one line per file with the `exclude` that avoids it).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -244,9 +244,14 @@ def safe_subset(paths: Iterable[str]) -> list[str] | None:
 
 
 def pinned_paths(
-    lock: Lockfile, global_cache: Path, entries: Iterable[Entry] | None = None
+    lock: Lockfile,
+    global_cache: Path,
+    entries: Iterable[Entry] | None = None,
+    recorded: Mapping[str, Mapping[str, int | None]] | None = None,
 ) -> list[tuple[Entry, list[str]]]:
-    """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py)."""
+    """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py); `recorded`
+    (entry label -> files) holds the lists of the view's manifest records that match their entry exactly
+    (`sync.manifest.recorded_files`): a no-op reads no trees/<sha>.json."""
     from .pins import pinned_files
 
     out = []
@@ -255,7 +260,8 @@ def pinned_paths(
             out.append((e, list(e.files)))
         else:
             g, v = CacheRepo(global_cache, e.id, e.type), CacheRepo(lock.view, e.id, e.type)
-            out.append((e, list(pinned_files(e, g, v).files)))
+            rec = recorded.get(e.label) if recorded else None
+            out.append((e, list(pinned_files(e, g, v, recorded=rec).files)))
     return out
 
 
@@ -277,9 +283,10 @@ def check_lock(
     log: Callable[[str], None] | None = None,
     *,
     view_first: bool = False,
+    recorded: Mapping[str, Mapping[str, int | None]] | None = None,
 ) -> list[Finding]:
     """`check_policy` for entries of the lock, reading pickles from the global cache (what sync links) or, with
-    `view_first`, from the view (what code loads: verify)."""
-    pairs = pinned_paths(lock, global_cache, entries)
+    `view_first`, from the view (what code loads: verify). `recorded`: see `pinned_paths`."""
+    pairs = pinned_paths(lock, global_cache, entries, recorded)
     caches = (lock.view, global_cache) if view_first else (global_cache, lock.view)
     return check_policy(lock.policy, pairs, locate=cache_locator(*caches), log=log)

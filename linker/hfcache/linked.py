@@ -5,6 +5,7 @@ record is needed: a view copied, or synced by an older linker, still tells."""
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from .blobs import BLOBS
@@ -23,13 +24,16 @@ def _cache_of_blob(target: Path) -> Path | None:
     return None
 
 
-def linked_caches(view: Path) -> list[Path]:
+def linked_caches(view: Path, skip: Collection[str] = ()) -> list[Path]:
     """The caches the view's blob links point into, one look per repo folder (its first linked blob), in the
-    order met; empty for a view of copies or hardlinks, or no view."""
+    order met; empty for a view of copies or hardlinks, or no view. Repo folders in `skip` are not looked at
+    (sync's: those its directory stamps prove still linked into the current cache)."""
     found: list[Path] = []
     try:
         repos = sorted(
-            e.name for e in os.scandir(view) if parse_repo_folder(e.name) and e.is_dir(follow_symlinks=False)
+            e.name
+            for e in os.scandir(view)
+            if e.name not in skip and parse_repo_folder(e.name) and e.is_dir(follow_symlinks=False)
         )
     except OSError:
         return found
@@ -49,11 +53,11 @@ def linked_caches(view: Path) -> list[Path]:
     return found
 
 
-def former_cache(view: Path, current: Path) -> Path | None:
+def former_cache(view: Path, current: Path, skip: Collection[str] = ()) -> Path | None:
     """A global cache, other than `current`, that the view's links still point into and that still exists (a
-    moved HF_HOME, or `--cache-dir` pointing elsewhere than last time); None otherwise."""
+    moved HF_HOME, or `--cache-dir` pointing elsewhere than last time); None otherwise. `skip`: see linked_caches."""
     here = os.path.realpath(current)
-    for cache in linked_caches(view):
+    for cache in linked_caches(view, skip):
         if os.path.realpath(cache) != here and cache.is_dir():
             return cache
     return None

@@ -19,7 +19,7 @@ from .apply import Progress, apply_sync
 from .diff import SyncOptions, plan_sync
 from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
-from .manifest import Manifest, load_manifest, save_manifest
+from .manifest import Manifest, load_manifest, recorded_files, save_manifest
 from .plan import FETCH, Plan, SyncPlan
 from .writers import wait_for_writers
 
@@ -68,7 +68,7 @@ def compute_plan(
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
-    if former_notice and (old := former_cache(lock.view, global_cache)) is not None:
+    if former_notice and (old := former_cache(lock.view, global_cache, planned.linked_here())) is not None:
         planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
     return planned
 
@@ -107,9 +107,12 @@ def sync(
     an entry without `files` (exit 2)."""
     if require_hashes or lock.require_hashes:
         check_hashes_pinned(lock)
-    check_lock(lock, global_cache, log=log)  # the format policy, before anything is downloaded or linked
+    manifest = load_manifest(lock.view)  # its records that match their entry list their files: no trees read
+    recorded = recorded_files(manifest, lock.entries, global_cache)
+    check_lock(lock, global_cache, log=log, recorded=recorded)  # the policy, before anything is fetched or linked
     if dry_run:
-        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline)
+        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline,
+                               manifest=manifest)  # fmt: skip
         return SyncResult(planned.plan, applied=False, link_mode=planned.link_mode)
     check_view_location(lock.view, [global_cache])  # before the first write (the view lock's folder)
     check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")

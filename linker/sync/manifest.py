@@ -23,7 +23,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_text
 from ..hashcheck import VerifiedBlobs
-from ..hfcache import manifest_path, snapshot_rel
+from ..hfcache import manifest_path, repo_folder_name, snapshot_rel
 from ..lockfile import Entry
 
 MANIFEST_VERSION = 2
@@ -147,12 +147,26 @@ def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
     )  # fmt: skip
 
 
-def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path) -> bool:
+def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, first: str | None = None) -> bool:
     """Whether the record is of a complete sync of exactly this entry (revision, ref, patterns, locked files,
-    global cache), in any link mode, from a proven file list."""
+    global cache), in any link mode (`first`: the likely one, tried first), from a proven file list."""
     if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
-    return any(entry_spec(entry, m, global_cache) == rec.spec for m in ("symlink", "hardlink", "copy"))
+    modes: tuple[str, ...] = ("symlink", "hardlink", "copy")
+    if first in modes:
+        modes = (first, *(m for m in modes if m != first))
+    return any(entry_spec(entry, m, global_cache) == rec.spec for m in modes)
+
+
+def recorded_files(manifest: Manifest, entries: list[Entry], global_cache: Path) -> dict[str, dict[str, int | None]]:
+    """entry label -> the files (and sizes) its manifest record linked, for the entries without `files` whose
+    record matches them exactly (`record_matches`): the pinned file list without reading trees/<sha>.json."""
+    out: dict[str, dict[str, int | None]] = {}
+    for e in entries:
+        rec = manifest.repos.get(repo_folder_name(e.id, e.type)) if e.files is None else None
+        if rec is not None and record_matches(e, rec, global_cache, manifest.link_mode):
+            out[e.label] = rec.snapshot_sizes()
+    return out
 
 
 def _str(value: Any) -> str | None:
