@@ -247,7 +247,7 @@ def pinned_paths(
     lock: Lockfile,
     global_cache: Path,
     entries: Iterable[Entry] | None = None,
-    recorded: Mapping[str, Mapping[str, int | None]] | None = None,
+    recorded: Mapping[str, list[str]] | None = None,
 ) -> list[tuple[Entry, list[str]]]:
     """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py); `recorded`
     (entry label -> files) holds the lists of the view's manifest records that match their entry exactly
@@ -258,10 +258,11 @@ def pinned_paths(
     for e in lock.entries if entries is None else entries:
         if e.files is not None:
             out.append((e, list(e.files)))
+        elif recorded and (paths := recorded.get(e.label)) is not None:
+            out.append((e, paths))
         else:
             g, v = CacheRepo(global_cache, e.id, e.type), CacheRepo(lock.view, e.id, e.type)
-            rec = recorded.get(e.label) if recorded else None
-            out.append((e, list(pinned_files(e, g, v, recorded=rec).files)))
+            out.append((e, list(pinned_files(e, g, v).files)))
     return out
 
 
@@ -283,7 +284,7 @@ def check_lock(
     log: Callable[[str], None] | None = None,
     *,
     view_first: bool = False,
-    recorded: Mapping[str, Mapping[str, int | None]] | None = None,
+    recorded: Mapping[str, list[str]] | None = None,
 ) -> list[Finding]:
     """`check_policy` for entries of the lock, reading pickles from the global cache (what sync links) or, with
     `view_first`, from the view (what code loads: verify). `recorded`: see `pinned_paths`."""

@@ -88,7 +88,8 @@ def build_model(g: str, i: int, trees: bool = True) -> dict:
         with open(f"{repo}/blobs/{etag}", "wb") as f:
             f.write(data)
         os.symlink(f"../../blobs/{etag}", f"{snap}/{path}")
-        tree[path] = {"size": len(data), "blob_id": etag, **({"lfs_sha256": etag, "lfs_size": len(data)} if lfs else {})}
+        lfs_fields = {"lfs_sha256": etag, "lfs_size": len(data)} if lfs else {}
+        tree[path] = {"size": len(data), "blob_id": etag, **lfs_fields}
         locked[path] = {"size": len(data), "hash": etag}
     if trees:
         os.mkdir(f"{repo}/trees")
@@ -110,7 +111,8 @@ def build_global_cache(g: Path, n: int, trees: bool = True) -> list[dict]:
     step = max(100, n // (workers * 8))
     chunks = [(i, min(i + step, n)) for i in range(0, n, step)]
     with ProcessPoolExecutor(workers) as pool:
-        parts = pool.map(_build_range, [str(g)] * len(chunks), *zip(*chunks), [trees] * len(chunks))
+        starts, stops = [c[0] for c in chunks], [c[1] for c in chunks]
+        parts = pool.map(_build_range, [str(g)] * len(chunks), starts, stops, [trees] * len(chunks))
         return [e for part in parts for e in part]
 
 

@@ -30,7 +30,6 @@ from ..hfcache import (
     tree_rel,
     view_ref_names,
 )
-from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
 from ..problems import CONFLICT, MISMATCH, MISSING, Problem
 from ..projects import own_ref, owner_of, owner_recorded
@@ -203,6 +202,8 @@ def _plan_missing(entry: Entry, want: Want, opts: SyncOptions, folder: str, hint
     if opts.can_fetch:
         step.actions.append(Action(FETCH, label, folder, target=entry.revision, reason=f"{what} missing"))
         return step
+    from ..hub.commands import fetch_command  # the hub package stays out of a no-op's start-up
+
     shown = "" if whole else ", ".join(fetchable[:3]) + ("…" if len(fetchable) > 3 else "")
     detail = f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}"
     step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry, cache_dir=opts.global_cache)))

@@ -140,11 +140,28 @@ def spec_digest(*parts: Any) -> str:
 def entry_spec(entry: Entry, link_mode: str, global_cache: Path) -> str:
     """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache (not
     for a copy, which depends on no global cache: a copy view moved to another machine is still in sync)."""
+    key: tuple[object, ...] | None = None
+    if entry.files is None:  # hashable: remembered, as the policy check and the planner both ask
+        key = (entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, entry.absent,
+               link_mode, str(global_cache))  # fmt: skip
+        try:
+            if key in _SPECS:
+                return _SPECS[key]
+        except TypeError:  # patterns given as a list
+            key = None
     files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
-    return spec_digest(
+    digest = spec_digest(
         entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
         link_mode, str(global_cache) if link_mode != "copy" else "", *((entry.absent,) if entry.absent else ()),
     )  # fmt: skip
+    if key is not None:
+        if len(_SPECS) > 100_000:
+            _SPECS.clear()
+        _SPECS[key] = digest
+    return digest
+
+
+_SPECS: dict[tuple[object, ...], str] = {}
 
 
 def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, first: str | None = None) -> bool:
@@ -158,14 +175,16 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, fir
     return any(entry_spec(entry, m, global_cache) == rec.spec for m in modes)
 
 
-def recorded_files(manifest: Manifest, entries: list[Entry], global_cache: Path) -> dict[str, dict[str, int | None]]:
-    """entry label -> the files (and sizes) its manifest record linked, for the entries without `files` whose
-    record matches them exactly (`record_matches`): the pinned file list without reading trees/<sha>.json."""
-    out: dict[str, dict[str, int | None]] = {}
+def recorded_files(manifest: Manifest, entries: list[Entry], global_cache: Path) -> dict[str, list[str]]:
+    """entry label -> the files its manifest record linked, for the entries without `files` whose record matches
+    them exactly (`record_matches`): the pinned file list without reading trees/<sha>.json."""
+    out: dict[str, list[str]] = {}
     for e in entries:
         rec = manifest.repos.get(repo_folder_name(e.id, e.type)) if e.files is None else None
         if rec is not None and record_matches(e, rec, global_cache, manifest.link_mode):
-            out[e.label] = rec.snapshot_sizes()
+            prefix = snapshot_rel(rec.revision) + "/"
+            n = len(prefix)
+            out[e.label] = [rel[n:] for rel in rec.paths if rel.startswith(prefix)]
     return out
 
 
