@@ -24,9 +24,13 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
     fixes what this reports.
     """
     from ..policy import check_lock
+    from ..sync.manifest import load_manifest, recorded_files
 
     lock = app.lockfile()
-    check_lock(lock, app.global_cache(lock.view), lock.select(ids), log=app.log, view_first=True)  # policy
+    global_cache, entries = app.global_cache(lock.view), lock.select(ids)
+    manifest = load_manifest(lock.view)  # records that match their entry list its files: no trees/ to read
+    recorded = recorded_files(manifest, entries, global_cache)
+    check_lock(lock, global_cache, entries, log=app.log, view_first=True, recorded=recorded)  # policy
     if remote:
         from ..render.verify import render_remote
         from ..verify.remote import verify_remote
@@ -54,6 +58,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
         ids=ids,
         rehash=rehash,
         progress=lambda total: byte_progress(app, "hashing", total),
+        manifest=manifest,
     )
     if app.json:
         app.emit_json(report.to_json())

@@ -23,8 +23,8 @@ from ..hfcache import CacheRepo, migrate_journal_dir, project_ref_name
 from ..lockfile import Entry, Lockfile
 from ..pins import Listing, pinned_files
 from ..problems import CORRUPT, ERROR, GLOBAL, JOURNAL, NOT_REGULAR, OUTSIDE, VIEW, Finding
-from ..roots import check_usable, managed_roots
-from ..sync.manifest import RepoRecord, load_manifest, record_matches
+from ..roots import Roots, check_usable, managed_roots
+from ..sync.manifest import Manifest, RepoRecord, load_manifest, record_matches
 from ..viewguard import check_view_location
 from .entry import (
     Hashable,
@@ -108,6 +108,7 @@ def verify(
     progress: ProgressFactory | None = None,
     workers: int | None = None,
     rehash: bool = False,
+    manifest: Manifest | None = None,
 ) -> VerifyReport:
     """Check the view (and the project's refs in the global cache) against the lock.
 
@@ -115,7 +116,8 @@ def verify(
     blobs of the pinned files when they are other files than the view's (copy mode, or a view link that dangles).
     `leftovers` (default: `full`) also lists leftovers of interrupted runs and quarantined blobs (warnings).
     Hashing goes through linker/hashcheck.py: a blob that sync verified and that stats the same since is not
-    hashed again, unless `rehash`. verify never writes that memory (it reads only).
+    hashed again, unless `rehash`. verify never writes that memory (it reads only). `manifest`: the view's,
+    when the caller read it already.
     """
     start = time.perf_counter()
     view = lock.view
@@ -124,14 +126,17 @@ def verify(
     report = VerifyReport(view, global_cache, full)
     ref_name = project_ref_name(view)
     to_hash: ToHash = {}
-    manifest = load_manifest(view)
+    manifest = manifest or load_manifest(view)
     records = manifest.repos
+    roots = managed_roots(view, global_cache)  # once: two realpath() calls
     scan = full if leftovers is None else leftovers
     ref_name = "" if manifest.link_mode == "copy" else ref_name  # a copy view asks for no project ref
     for entry in lock.select(ids):
         before = len(report.findings)
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
-        check = _check_entry(entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan)
+        check = _check_entry(
+            entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan, roots
+        )
         if full and global_blobs:
             _collect_global_blobs(entry, global_cache, view, to_hash, report.findings)
         check.errors = sum(f.severity == ERROR for f in report.findings[before:])
@@ -154,6 +159,7 @@ def _check_entry(
     to_hash: ToHash | None,
     record: RepoRecord | None = None,
     leftovers: bool = False,
+    roots: Roots | None = None,
 ) -> EntryCheck:
     """Check one entry, step by step (linker/verify/entry.py); the findings go to `out`."""
     g = CacheRepo(global_cache, entry.id, entry.type)
@@ -167,7 +173,7 @@ def _check_entry(
     if not synced:
         return check
     out += check_view_ref(entry, vpath)
-    scan = check_files(entry, v, g, pins.files, managed_roots(view, global_cache), to_hash)
+    scan = check_files(entry, v, g, pins.files, roots or managed_roots(view, global_cache), to_hash)
     out += scan.findings
     check.size = scan.size
     if to_hash is not None or scan.dangling:  # checked with --full, and when a view link dangles
