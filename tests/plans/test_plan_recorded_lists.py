@@ -49,5 +49,5 @@ def test_a_changed_entry_has_its_new_files_judged_by_the_policy(setup: Setup) ->
     setup.project.write_lock([e], policy={"remote_code": "deny"})
     sync(load_lockfile(setup.project.lock_path), setup.global_cache)
     setup.project.write_lock([{**e, "exclude": []}], policy={"remote_code": "deny"})
-    with pytest.raises(PolicyRefused, match="modeling_tiny.py"):
+    with pytest.raises(PolicyRefused, match=r"modeling_tiny\.py"):
         sync(load_lockfile(setup.project.lock_path), setup.global_cache, dry_run=True)
