@@ -177,11 +177,23 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, fir
 
 def recorded_files(manifest: Manifest, entries: list[Entry], global_cache: Path) -> dict[str, list[str]]:
     """entry label -> the files its manifest record linked, for the entries without `files` whose record matches
-    them exactly (`record_matches`): the pinned file list without reading trees/<sha>.json."""
+    them exactly (`record_matches`), or, unproven, whose recorded folder stamps prove the global snapshot folder
+    unchanged (sync's fast path): the pinned file list without reading trees/<sha>.json or snapshot folders."""
+    from .fastpath import fast_in_sync  # it imports this module
+
     out: dict[str, list[str]] = {}
     for e in entries:
-        rec = manifest.repos.get(repo_folder_name(e.id, e.type)) if e.files is None else None
-        if rec is not None and record_matches(e, rec, global_cache, manifest.link_mode):
+        folder = repo_folder_name(e.id, e.type)
+        rec = manifest.repos.get(folder) if e.files is None else None
+        if rec is None:
+            continue
+        if rec.proven:
+            ok = record_matches(e, rec, global_cache, manifest.link_mode)
+        else:
+            spec = entry_spec(e, manifest.link_mode or "symlink", global_cache)
+            grepo = f"{global_cache}/{folder}"
+            ok = fast_in_sync(rec, spec, manifest.view / folder, manifest.stamp_ns, None, grepo) == "dirs"
+        if ok and rec.revision == e.revision:
             prefix = snapshot_rel(rec.revision) + "/"
             n = len(prefix)
             out[e.label] = [rel[n:] for rel in rec.paths if rel.startswith(prefix)]

@@ -8,8 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from linker.hfcache import tree_json
+import pytest
+
+from linker.hfcache import CacheRepo, tree_json
 from linker.hfcache.layout import TreeFile
+from linker.lockfile import load_lockfile
+from linker.policy import PolicyRefused
 from linker.sync import compute_plan, sync
 from linker.sync.plan import LINK, REMOVE, SyncPlan
 from testing.cachefactory import RepoInfo, build_repo, etag_for, tiny_model_files
@@ -132,3 +136,31 @@ def test_a_tree_listing_appearing_makes_the_entry_proven(setup: Setup) -> None:
     info.tree_path(REV).write_text(tree_json(tree))
     planned = replan(setup, info)
     assert not fast(planned) and planned.entry_plans[0].record.proven
+
+
+def test_the_policy_of_an_unchanged_unproven_entry_lists_no_snapshot_folder(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = unproven_repo(setup)
+    assert fast(settled(setup, info))
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("listed a snapshot folder")
+
+    monkeypatch.setattr(CacheRepo, "snapshot_files", refuse)
+    lock = setup.lock(entry(info, files=False, include=INCLUDE))
+    assert sync(lock, setup.global_cache, dry_run=True).in_sync
+
+
+def test_a_file_added_to_an_unproven_snapshot_is_judged_by_the_policy(setup: Setup) -> None:
+    info = unproven_repo(setup)
+    e = entry(info, files=False)
+    setup.project.write_lock([e], policy={"remote_code": "deny"})
+    lock = load_lockfile(setup.project.lock_path)
+    sync(lock, setup.global_cache)
+    time.sleep(0.03)
+    sync(lock, setup.global_cache)
+    time.sleep(0.03)
+    add_global_file(info, "modeling_tiny.py", b"import os\n")
+    with pytest.raises(PolicyRefused, match=r"modeling_tiny\.py"):
+        sync(lock, setup.global_cache, dry_run=True)
