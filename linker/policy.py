@@ -251,7 +251,7 @@ def pinned_paths(
 ) -> list[tuple[Entry, list[str]]]:
     """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py); `recorded`
     (entry label -> files) holds the lists of the view's manifest records that match their entry exactly
-    (`sync.manifest.recorded_files`): a no-op reads no trees/<sha>.json."""
+    (`sync.fastpath.recorded_files`): a no-op reads no trees/<sha>.json."""
     from .pins import pinned_files
 
     out = []

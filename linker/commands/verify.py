@@ -24,7 +24,8 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
     fixes what this reports.
     """
     from ..policy import check_lock
-    from ..sync.manifest import load_manifest, recorded_files
+    from ..sync.fastpath import recorded_files
+    from ..sync.manifest import load_manifest
 
     lock = app.lockfile()
     global_cache, entries = app.global_cache(lock.view), lock.select(ids)

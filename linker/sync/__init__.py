@@ -17,9 +17,10 @@ from ..policy import check_lock
 from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .diff import SyncOptions, plan_sync
+from .fastpath import recorded_files
 from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
-from .manifest import Manifest, load_manifest, recorded_files, save_manifest
+from .manifest import Manifest, load_manifest, save_manifest
 from .plan import FETCH, Plan, SyncPlan
 from .writers import wait_for_writers
 

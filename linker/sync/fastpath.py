@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from ..fsutil import writable_dir
-from ..hfcache import read_small, ref_rel, snapshot_rel, tree_rel, view_ref_names
-from .manifest import RepoRecord
+from ..hfcache import read_small, ref_rel, repo_folder_name, snapshot_rel, tree_rel, view_ref_names
+from ..lockfile import Entry
+from .manifest import Manifest, RepoRecord, entry_spec, record_matches
 
 
 def fast_in_sync(
@@ -66,3 +67,26 @@ def _snapshot_unchanged_possible(rec: RepoRecord, grepo: str | None) -> bool:
     if grepo is None or f"{grepo}/{snapshot_rel(rec.revision)}" not in rec.dirs:
         return False
     return not os.path.lexists(f"{grepo}/{tree_rel(rec.revision)}")
+
+
+def recorded_files(manifest: Manifest, entries: list[Entry], global_cache: Path) -> dict[str, list[str]]:
+    """entry label -> the files its manifest record linked, for the entries without `files` whose record matches
+    them exactly (`record_matches`), or, unproven, whose recorded folder stamps prove the global snapshot folder
+    unchanged (sync's fast path): the pinned file list without reading trees/<sha>.json or snapshot folders."""
+    out: dict[str, list[str]] = {}
+    for e in entries:
+        folder = repo_folder_name(e.id, e.type)
+        rec = manifest.repos.get(folder) if e.files is None else None
+        if rec is None:
+            continue
+        if rec.proven:
+            ok = record_matches(e, rec, global_cache, manifest.link_mode)
+        else:
+            spec = entry_spec(e, manifest.link_mode or "symlink", global_cache)
+            grepo = f"{global_cache}/{folder}"
+            ok = fast_in_sync(rec, spec, manifest.view / folder, manifest.stamp_ns, None, grepo) == "dirs"
+        if ok and rec.revision == e.revision:
+            prefix = snapshot_rel(rec.revision) + "/"
+            n = len(prefix)
+            out[e.label] = [rel[n:] for rel in rec.paths if rel.startswith(prefix)]
+    return out

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..fsutil import atomic_write_text
 from ..hashcheck import VerifiedBlobs
-from ..hfcache import manifest_path, repo_folder_name, snapshot_rel
+from ..hfcache import manifest_path, snapshot_rel
 from ..lockfile import Entry
 
 MANIFEST_VERSION = 2
@@ -173,31 +173,6 @@ def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, fir
     if first in modes:
         modes = (first, *(m for m in modes if m != first))
     return any(entry_spec(entry, m, global_cache) == rec.spec for m in modes)
-
-
-def recorded_files(manifest: Manifest, entries: list[Entry], global_cache: Path) -> dict[str, list[str]]:
-    """entry label -> the files its manifest record linked, for the entries without `files` whose record matches
-    them exactly (`record_matches`), or, unproven, whose recorded folder stamps prove the global snapshot folder
-    unchanged (sync's fast path): the pinned file list without reading trees/<sha>.json or snapshot folders."""
-    from .fastpath import fast_in_sync  # it imports this module
-
-    out: dict[str, list[str]] = {}
-    for e in entries:
-        folder = repo_folder_name(e.id, e.type)
-        rec = manifest.repos.get(folder) if e.files is None else None
-        if rec is None:
-            continue
-        if rec.proven:
-            ok = record_matches(e, rec, global_cache, manifest.link_mode)
-        else:
-            spec = entry_spec(e, manifest.link_mode or "symlink", global_cache)
-            grepo = f"{global_cache}/{folder}"
-            ok = fast_in_sync(rec, spec, manifest.view / folder, manifest.stamp_ns, None, grepo) == "dirs"
-        if ok and rec.revision == e.revision:
-            prefix = snapshot_rel(rec.revision) + "/"
-            n = len(prefix)
-            out[e.label] = [rel[n:] for rel in rec.paths if rel.startswith(prefix)]
-    return out
 
 
 def _str(value: Any) -> str | None:
