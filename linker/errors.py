@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
 import re
 import stat
@@ -142,6 +141,8 @@ def warn_once(key: str, message: str) -> None:
     """A one-line `warning: ...` on stderr, at most once per process for `key` (e.g. a bad environment value)."""
     if key not in _warned:
         _warned.add(key)
+        import logging  # only on this rare path: logging costs a no-op's start-up 5 ms
+
         logging.getLogger("linker").warning("warning: %s", message)
 
 

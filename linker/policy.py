@@ -13,7 +13,7 @@ the refusals (exit 1, one line per file with the `exclude` that avoids it).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -244,16 +244,24 @@ def safe_subset(paths: Iterable[str]) -> list[str] | None:
 
 
 def pinned_paths(
-    lock: Lockfile, global_cache: Path, entries: Iterable[Entry] | None = None, tiers: Sequence[Path] = ()
+    lock: Lockfile,
+    global_cache: Path,
+    entries: Iterable[Entry] | None = None,
+    tiers: Sequence[Path] = (),
+    recorded: Mapping[str, list[str]] | None = None,
 ) -> list[tuple[Entry, list[str]]]:
     """(entry, the paths it pins) from the lock's `files`, else the caches' listings (linker/pins.py; with shared
-    `tiers`, theirs too, as sync reads them)."""
+    `tiers`, theirs too, as sync reads them); `recorded` (entry label -> files) holds the lists of the view's
+    manifest records that match their entry exactly (`sync.fastpath.recorded_files`): a no-op reads no
+    trees/<sha>.json."""
     from .pins import pinned_files
 
     out = []
     for e in lock.entries if entries is None else entries:
         if e.files is not None:
             out.append((e, list(e.files)))
+        elif recorded and (paths := recorded.get(e.label)) is not None:
+            out.append((e, paths))
         elif tiers:
             from .sync.desired import tiered_pins
 
@@ -283,10 +291,11 @@ def check_lock(
     *,
     view_first: bool = False,
     tiers: Sequence[Path] = (),
+    recorded: Mapping[str, list[str]] | None = None,
 ) -> list[Finding]:
     """`check_policy` for entries of the lock, reading pickles from the shared `tiers` and the global cache (what
     sync links, in its order) or, with `view_first`, from the view first (what code loads: verify). Reading only:
-    nothing is written into a tier."""
-    pairs = pinned_paths(lock, global_cache, entries, tiers)
+    nothing is written into a tier. `recorded`: see `pinned_paths`."""
+    pairs = pinned_paths(lock, global_cache, entries, tiers, recorded)
     caches = (lock.view, *tiers, global_cache) if view_first else (*tiers, global_cache, lock.view)
     return check_policy(lock.policy, pairs, locate=cache_locator(*caches), log=log)

@@ -334,3 +334,24 @@ def test_the_record_names_the_tiers_it_was_synced_with(project, tmp_path) -> Non
     assert rec.served == f"shared:{tier}" and rec.shared == [str(tier)] and rec.global_ref is None
     assert record_matches(entry_, rec, project.global_cache, [tier])
     assert not record_matches(entry_, rec, project.global_cache)
+
+
+def test_an_unproven_split_pin_sees_a_file_the_tier_gains(project, tmp_path) -> None:
+    """An entry with no `files` and no trees/ listing is proven in sync by folder stamps of the global snapshot
+    only when no tier serves it: a file a tier's snapshot gains must be linked by the next sync, not hidden by the
+    unchanged stamps of the global snapshot folder."""
+    files = tiny_model_files("st", seed=5)
+    names = sorted(files)
+    tier = tmp_path / "tier"
+    build_repo(tier, "org/tiny", {OLD: {p: files[p] for p in names[:4]}}, refs={}, trees=False)
+    build_repo(project.global_cache, "org/tiny", {OLD: {p: files[p] for p in names[4:-1]}}, refs={}, trees=False)
+    project.write_lock([lock_entry()])
+    env = {"LINKER_SHARED_CACHES": str(tier)}
+    r = project.linker("sync", "--offline", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(snapshot_files(project.view, "org/tiny", OLD)) == names[:-1]
+    snap = tier / "models--org--tiny" / "snapshots" / OLD
+    os.symlink(os.readlink(snap / names[0]), snap / "copy-of-first")  # a new path to a blob the tier holds:
+    r = project.linker("sync", "--offline", env=env)  # only the tier's snapshot folder changed
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert load_file(project.view, "org/tiny", "copy-of-first") == files[names[0]]

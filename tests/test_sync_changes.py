@@ -144,7 +144,7 @@ def test_sync_refuses_to_replace_real_files_it_did_not_create(project) -> None:
 
 def test_directory_stamps_prove_a_noop_yet_catch_any_change(project) -> None:
     """The no-op fast path trusts directory mtimes (like git's index); each kind of change must still show."""
-    from linker.sync.diff import _fast_in_sync
+    from linker.sync.fastpath import fast_in_sync
     from linker.sync.manifest import load_manifest
 
     info, _old, _ = two_revisions(project.global_cache)
@@ -155,7 +155,7 @@ def test_directory_stamps_prove_a_noop_yet_catch_any_change(project) -> None:
     (rec,) = manifest.repos.values()
     assert rec.dirs and all(m < manifest.stamp_ns for m in rec.dirs.values())
     assert any(d.startswith(str(project.global_cache)) for d in rec.dirs)
-    assert _fast_in_sync(rec, rec.spec, view_repo(project), manifest.stamp_ns) == "dirs"
+    assert fast_in_sync(rec, rec.spec, view_repo(project), manifest.stamp_ns) == "dirs"
 
     info.blob_path(OLD, "modules.json").unlink()  # a global blob disappears
     assert project.linker("sync", "--check").returncode == 1

@@ -24,9 +24,16 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
     fixes what this reports.
     """
     from ..policy import check_lock
+    from ..sync.fastpath import recorded_files
+    from ..sync.manifest import load_manifest
+    from ..tiers import usable
 
     lock = app.lockfile()
-    check_lock(lock, app.global_cache(lock.view), lock.select(ids), log=app.log, view_first=True)  # policy
+    global_cache, entries = app.global_cache(lock.view), lock.select(ids)
+    tiers = usable(app.shared_tiers(lock, global_cache))
+    manifest = load_manifest(lock.view)  # records that match their entry list its files: no trees/ to read
+    recorded = recorded_files(manifest, entries, global_cache, tiers)
+    check_lock(lock, global_cache, entries, log=app.log, view_first=True, tiers=tiers, recorded=recorded)  # policy
     if remote:
         from ..render.verify import render_remote
         from ..verify.remote import verify_remote
@@ -44,7 +51,6 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
 
     from ..render.progress import byte_progress
     from ..render.verify import render_local
-    from ..tiers import usable
     from ..verify.local import verify
 
     lock, global_cache = app.project()
@@ -54,8 +60,9 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
         full=full,
         ids=ids,
         rehash=rehash,
-        tiers=usable(app.shared_tiers(lock, global_cache)),
+        tiers=tiers,
         progress=lambda total: byte_progress(app, "hashing", total),
+        manifest=manifest,
     )
     if app.json:
         app.emit_json(report.to_json())

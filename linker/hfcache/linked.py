@@ -5,7 +5,7 @@ record is needed: a view copied, or synced by an older linker, still tells."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from .blobs import BLOBS
@@ -24,13 +24,16 @@ def _cache_of_blob(target: Path) -> Path | None:
     return None
 
 
-def linked_caches(view: Path) -> list[Path]:
+def linked_caches(view: Path, skip: Collection[str] = ()) -> list[Path]:
     """The caches the view's blob links point into, one look per repo folder (its first linked blob), in the
-    order met; empty for a view of copies or hardlinks, or no view."""
+    order met; empty for a view of copies or hardlinks, or no view. Repo folders in `skip` are not looked at
+    (sync's: those its directory stamps prove still linked into the current cache)."""
     found: list[Path] = []
     try:
         repos = sorted(
-            e.name for e in os.scandir(view) if parse_repo_folder(e.name) and e.is_dir(follow_symlinks=False)
+            e.name
+            for e in os.scandir(view)
+            if e.name not in skip and parse_repo_folder(e.name) and e.is_dir(follow_symlinks=False)
         )
     except OSError:
         return found
@@ -50,12 +53,12 @@ def linked_caches(view: Path) -> list[Path]:
     return found
 
 
-def former_cache(view: Path, current: Path, also: Sequence[Path] = ()) -> Path | None:
+def former_cache(view: Path, current: Path, also: Sequence[Path] = (), skip: Collection[str] = ()) -> Path | None:
     """A global cache, other than `current` (and the shared tiers `also`, which views link into on purpose), that
     the view's links still point into and that still exists (a moved HF_HOME, or `--cache-dir` pointing elsewhere
-    than last time); None otherwise."""
+    than last time); None otherwise. `skip`: see linked_caches."""
     here = {os.path.realpath(c) for c in (current, *also)}
-    for cache in linked_caches(view):
+    for cache in linked_caches(view, skip):
         if os.path.realpath(cache) not in here and cache.is_dir():
             return cache
     return None

@@ -25,6 +25,7 @@ from ..viewguard import check_view_location
 from .apply import Progress, apply_sync
 from .desired import Want
 from .diff import SyncOptions, plan_sync
+from .fastpath import recorded_files
 from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest, save_manifest
@@ -86,7 +87,7 @@ def compute_plan(
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
-    if former_notice and (old := former_cache(lock.view, global_cache, tiers.usable)) is not None:
+    if former_notice and (old := former_cache(lock.view, global_cache, tiers.usable, planned.linked_here())):
         planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
     if len(usable) < len(tiers.usable):
         planned.plan.notices.insert(0, HARDLINK_NO_TIERS)
@@ -132,9 +133,12 @@ def sync(
     check_view_location(lock.view, [global_cache, *tiers.configured])  # before anything, even a dry run
     if require_hashes or lock.require_hashes:
         check_hashes_pinned(lock)
-    check_lock(lock, global_cache, log=log, tiers=tiers.usable)  # the policy, before anything is fetched or linked
+    manifest = load_manifest(lock.view)  # its records that match their entry list their files: no trees read
+    recorded = recorded_files(manifest, lock.entries, global_cache, tiers.usable)
+    check_lock(lock, global_cache, log=log, tiers=tiers.usable, recorded=recorded)  # the policy, before any fetch
     if dry_run:
-        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline, shared=tiers)
+        planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=offline,
+                               manifest=manifest, shared=tiers)  # fmt: skip
         return SyncResult(planned.plan, applied=False, link_mode=planned.link_mode)
     check_folder(lock.view, "the view", hint=f"`cache_dir` in {lock.path} must name a folder")
     with fs_boundary(lock.view, "cannot create the view", wrong_kind_exit=EXIT_USAGE):

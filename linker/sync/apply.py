@@ -164,6 +164,9 @@ def _dir_stamps(repo: Path, ep: EntryPlan, mode: str) -> dict[str, int]:
         abs_dirs = {d for d in ep.record.dirs if d.startswith("/")}
     if ep.record.global_ref:
         abs_dirs.add(os.path.dirname(ep.record.global_ref))
+    unproven = ep.want is not None and not ep.want.proven and not any(f.in_view for f in ep.want.files.values())
+    if ep.want is not None and unproven and not ep.want.tiers:  # a tier's listing is not stamped: no dirs proof
+        abs_dirs |= snapshot_stamps(str(ep.want.global_repo.snapshot(ep.entry.revision)))
     out: dict[str, int] = {}
     for d in sorted(rel_dirs | abs_dirs):
         try:
@@ -171,6 +174,17 @@ def _dir_stamps(repo: Path, ep: EntryPlan, mode: str) -> dict[str, int]:
         except OSError:
             return {}  # something moved under us: no stamps, the next run checks file by file
     return out
+
+
+def snapshot_stamps(snap: str) -> set[str]:
+    """The global snapshot folder and every folder under it (links not followed): the file list of an unproven
+    entry is this folder's listing, so their unchanged mtimes prove it lists the same files (a new subfolder
+    changes its parent's mtime). Empty when it cannot be read whole: no stamps, no fast path."""
+    found: set[str] = set()
+    errors: list[OSError] = []
+    for root, _dirs, _files in os.walk(snap, onerror=errors.append):
+        found.add(root)
+    return set() if errors else found
 
 
 def _ident(p: str) -> list[int] | None:

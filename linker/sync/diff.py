@@ -23,7 +23,6 @@ from ..hfcache import (
     no_exist_rel,
     project_ref_name,
     read_ref,
-    read_small,
     ref_rel,
     repo_folder_name,
     snapshot_link_target,
@@ -31,11 +30,11 @@ from ..hfcache import (
     tree_rel,
     view_ref_names,
 )
-from ..hub.commands import fetch_command
 from ..lockfile import Entry, Lockfile, repo_label
 from ..problems import CONFLICT, MISMATCH, MISSING, Problem
 from ..projects import own_ref, owner_of, owner_recorded
 from .desired import Want, resolve_entry
+from .fastpath import fast_in_sync
 from .manifest import Manifest, RepoRecord, entry_spec
 from .plan import (
     BLOB,
@@ -131,8 +130,11 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
         old = manifest.repos.get(folder)
         spec = entry_spec(entry, opts.link_mode, opts.global_cache, opts.tiers)
         gref = "" if copy else f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
+        grepo = f"{opts.global_cache}/{folder}"
         proof = (
-            _fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref) if old is not None and recorded else None
+            fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref, grepo)
+            if old is not None and recorded
+            else None
         )
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
@@ -162,48 +164,6 @@ def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want 
     elif rec is not None:
         files, size, served = rec.files, rec.size, rec.served or ("global" if rec.files else "")
     return EntryReport(entry.label, entry.type, entry.revision, entry.ref, state, files, size, served=served)
-
-
-def _fast_in_sync(rec: RepoRecord, spec: str, repo_path: Path, stamp_ns: int, gref: str | None = None) -> str | None:
-    """Prove an entry in sync without reading the global cache: "dirs" when every recorded directory still has
-    its mtime (a few stats per repo), else "files" when every link still resolves to the recorded inode (one
-    stat per file), else None. Stamps not older than the manifest are racy and not trusted (as in git).
-    The project's own ref `gref` (default: the recorded one) must exist (one stat): a moved or copied view's
-    record names another project's."""
-    if not rec.in_sync or not rec.proven or rec.spec != spec:
-        return None
-    repo = str(repo_path)
-    for name in view_ref_names(rec.ref):  # refs/main too: a view written before it always pinned main re-plans
-        if read_small(f"{repo}/{ref_rel(name)}") != rec.revision:
-            return None
-    gref = rec.global_ref if gref is None else gref
-    if rec.global_ref is None:  # skipped last time (a read-only global cache): planned again once writable
-        if gref and writable_dir(Path(gref).parent) and not rec.served.startswith("shared:"):
-            return None
-    elif rec.global_ref != gref or not os.path.isfile(gref):
-        return None
-    stat_ = os.stat
-    if rec.dirs and stamp_ns:  # the global ref's folder is among the dirs: its ref was neither removed nor replaced
-        try:
-            for d, mtime in rec.dirs.items():
-                if mtime >= stamp_ns or stat_(d if d[0] == "/" else f"{repo}/{d}").st_mtime_ns != mtime:
-                    break
-            else:
-                return "dirs"
-        except OSError:
-            pass
-    if rec.global_ref and read_small(rec.global_ref) != rec.revision:
-        return None
-    for rel, ident in rec.paths.items():
-        if ident is None:
-            continue
-        try:
-            st = stat_(f"{repo}/{rel}")
-        except OSError:
-            return None
-        if st.st_ino != ident[0] or st.st_dev != ident[1] or st.st_size != ident[2]:
-            return None
-    return "files"
 
 
 def _plan_entry(
@@ -246,6 +206,8 @@ def _plan_missing(entry: Entry, want: Want, opts: SyncOptions, folder: str, hint
     if opts.can_fetch:
         step.actions.append(Action(FETCH, label, folder, target=entry.revision, reason=f"{what} missing"))
         return step
+    from ..hub.commands import fetch_command  # the hub package stays out of a no-op's start-up
+
     shown = "" if whole else ", ".join(fetchable[:3]) + ("…" if len(fetchable) > 3 else "")
     detail = f"{what} of {entry.revision[:12]} not in the global cache {opts.global_cache}{hint}"
     step.problems.append(Problem(MISSING, label, shown, detail, fix=fetch_command(entry, cache_dir=opts.global_cache)))

@@ -147,24 +147,44 @@ def entry_spec(entry: Entry, link_mode: str, global_cache: Path, tiers: Sequence
     """The digest a record keeps of what it was synced from: the entry, the link mode and the global cache (not
     for a copy, which depends on no global cache: a copy view moved to another machine is still in sync), and the
     shared tiers consulted, when any (a changed LINKER_SHARED_CACHES plans again)."""
-    files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
     shared = [str(t) for t in tiers] if link_mode != "copy" else []
-    return spec_digest(
+    key: tuple[object, ...] | None = None
+    if entry.files is None:  # hashable: remembered, as the policy check and the planner both ask
+        key = (entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, entry.absent,
+               link_mode, str(global_cache), tuple(shared))  # fmt: skip
+        try:
+            if key in _SPECS:
+                return _SPECS[key]
+        except TypeError:  # patterns given as a list
+            key = None
+    files = {p: (f.size, f.hash) for p, f in entry.files.items()} if entry.files is not None else None
+    digest = spec_digest(
         entry.id, entry.type, entry.revision, entry.ref, entry.include, entry.exclude, files,
         link_mode, str(global_cache) if link_mode != "copy" else "", *((entry.absent,) if entry.absent else ()),
         *((shared,) if shared else ()),
     )  # fmt: skip
+    if key is not None:
+        if len(_SPECS) > 100_000:
+            _SPECS.clear()
+        _SPECS[key] = digest
+    return digest
 
 
-def record_matches(entry: Entry, rec: RepoRecord | None, global_cache: Path, tiers: Sequence[Path] = ()) -> bool:
+_SPECS: dict[tuple[object, ...], str] = {}
+
+
+def record_matches(
+    entry: Entry, rec: RepoRecord | None, global_cache: Path, tiers: Sequence[Path] = (), first: str | None = None
+) -> bool:
     """Whether the record is of a complete sync of exactly this entry (revision, ref, patterns, locked files,
-    global cache, shared `tiers` as sync consulted them), in any link mode, from a proven file list."""
+    global cache, shared `tiers` as sync consulted them), in any link mode (`first`: the likely one, tried first),
+    from a proven file list."""
     if rec is None or not rec.in_sync or not rec.proven or rec.revision != entry.revision:
         return False
-    specs = {
-        entry_spec(entry, m, global_cache, tiers if m == "symlink" else ()) for m in ("symlink", "hardlink", "copy")
-    }
-    return rec.spec in specs
+    modes: tuple[str, ...] = ("symlink", "hardlink", "copy")
+    if first in modes:
+        modes = (first, *(m for m in modes if m != first))
+    return any(entry_spec(entry, m, global_cache, tiers if m == "symlink" else ()) == rec.spec for m in modes)
 
 
 def _str(value: Any) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 
+from ..hfcache import repo_folder_name
 from ..lockfile import Entry
 from ..problems import Problem
 from ..projects import Owner
@@ -117,6 +118,10 @@ class EntryPlan:
     want: Want | None  # None when the fast path proved the entry in sync
     refresh: bool = False  # proved file by file: its directory stamps are stale and worth rewriting
 
+    @property
+    def record_folder(self) -> str:
+        return repo_folder_name(self.entry.id, self.entry.type)
+
 
 @dataclass
 class SyncPlan:
@@ -130,6 +135,13 @@ class SyncPlan:
     global_cache: str | None = None  # recorded in the manifest: the global cache the view is synced from
     lock_link_mode: str | None = None  # the lockfile's `link_mode`, recorded with the mode in effect
     owner: Owner | None = None  # recorded in the global cache before the project's refs are written
+
+    def linked_here(self) -> set[str]:
+        """The view repo folders whose directory stamps prove them unchanged since a sync from this plan's global
+        cache (fast path, not re-stamped): their links lead there, no need to look."""
+        if self.manifest.global_cache != self.global_cache:
+            return set()
+        return {ep.record_folder for ep in self.entry_plans if ep.want is None and not ep.refresh}
 
     def records_current(self) -> bool:
         """Whether the manifest already records this plan's global cache and link mode."""

@@ -23,8 +23,8 @@ from ..hfcache import CacheRepo, migrate_journal_dir, project_ref_name
 from ..lockfile import Entry, Lockfile
 from ..pins import Listing, pinned_files
 from ..problems import CORRUPT, ERROR, GLOBAL, JOURNAL, NOT_REGULAR, OUTSIDE, VIEW, Finding
-from ..roots import check_usable, managed_roots
-from ..sync.manifest import RepoRecord, load_manifest, record_matches
+from ..roots import Roots, check_usable, managed_roots
+from ..sync.manifest import Manifest, RepoRecord, load_manifest, record_matches
 from ..viewguard import check_view_location
 from .entry import (
     Hashable,
@@ -112,6 +112,7 @@ def verify(
     workers: int | None = None,
     rehash: bool = False,
     tiers: Sequence[Path] = (),
+    manifest: Manifest | None = None,
 ) -> VerifyReport:
     """Check the view (and the project's refs in the global cache) against the lock.
 
@@ -121,7 +122,7 @@ def verify(
     Hashing goes through linker/hashcheck.py: a blob that sync verified and that stats the same since is not
     hashed again, unless `rehash`. verify never writes that memory (it reads only).
     `tiers` are the usable shared read-only caches (linker/tiers.py): a view link into one of them is as good as
-    one into the global cache (linker/verify/tiers.py).
+    one into the global cache (linker/verify/tiers.py). `manifest`: the view's, when the caller read it already.
     """
     start = time.perf_counter()
     view = lock.view
@@ -130,15 +131,16 @@ def verify(
     report = VerifyReport(view, global_cache, full, tiers=list(tiers))
     ref_name = project_ref_name(view)
     to_hash: ToHash = {}
-    manifest = load_manifest(view)
+    manifest = manifest or load_manifest(view)
     records = manifest.repos
+    roots = managed_roots(view, global_cache, *tiers)  # once: a realpath() per tree
     scan = full if leftovers is None else leftovers
     ref_name = "" if manifest.link_mode == "copy" else ref_name  # a copy view asks for no project ref
     for entry in lock.select(ids):
         before = len(report.findings)
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
         check = _check_entry(
-            entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan, tiers
+            entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan, tiers, roots
         )
         if full and global_blobs:
             _collect_global_blobs(entry, global_cache, view, to_hash, report.findings)
@@ -163,12 +165,14 @@ def _check_entry(
     record: RepoRecord | None = None,
     leftovers: bool = False,
     tiers: Sequence[Path] = (),
+    roots: Roots | None = None,
 ) -> EntryCheck:
     """Check one entry, step by step (linker/verify/entry.py); the findings go to `out`."""
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(view, entry.id, entry.type)
     vpath = str(v.path)  # strings, not Paths, on the fast path: this runs for every file of every entry
-    recorded = record.snapshot_sizes() if record is not None and record_matches(entry, record, global_cache) else None
+    matches = record is not None and record_matches(entry, record, global_cache, tiers)
+    recorded = record.snapshot_sizes() if record is not None and matches else None
     pins = pinned_files(entry, g, v, recorded=recorded)
     check = EntryCheck(entry.label, entry.type, entry.revision, entry.ref, pins.listing, files=len(pins.files))
     found, synced = check_listing(entry, view, vpath, pins)
@@ -177,7 +181,7 @@ def _check_entry(
     if not synced:
         return check
     out += check_view_ref(entry, vpath)
-    scan = check_files(entry, v, g, pins.files, managed_roots(view, global_cache, *tiers), to_hash)
+    scan = check_files(entry, v, g, pins.files, roots or managed_roots(view, global_cache, *tiers), to_hash)
     out += scan.findings
     check.size = scan.size
     if to_hash is not None or scan.dangling:  # checked with --full, and when a view link dangles
