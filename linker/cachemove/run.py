@@ -16,7 +16,7 @@ from ..fsutil import atomic_symlink, fsync_dir
 from ..hfcache import gc_lock_path, migrate_lock_path, repo_folders
 from . import journal
 from .copy import copy_all, delete_old
-from .plan import COPY, RENAME, MovePlan, check_target, plan_move
+from .plan import COPY, RENAME, MovePlan, check_not_in_tiers, check_target, plan_move
 from .relink import Relinked, relink_projects
 
 
@@ -69,11 +69,14 @@ def move_cache(
     dry_run: bool = False,
     log: Callable[[str], None] | None = None,
     shared: Sequence[Path] | None = None,
+    tiers: Sequence[Path] = (),
 ) -> MoveResult:
     """Move the global cache `old` to `new` (or finish an interrupted move into `new`); views are relinked with the
-    shared tiers `shared` (None: as each project configures them)."""
+    shared tiers `shared` (None: as each project configures them). `new` may not lie in any of `tiers` (nor
+    `shared`): a shared tier is never written."""
     old, new = old.absolute(), new.absolute()
     say = log or (lambda _line: None)
+    check_not_in_tiers(new, [*tiers, *(shared or ())])
     plan = journal.pending(old, new)
     if plan is None and not old.exists() and _is_cache(new) and os.path.realpath(old) != os.path.realpath(new):
         return MoveResult(None, dry_run, relinked=[] if dry_run else relink_projects(new, shared))  # done before

@@ -87,7 +87,7 @@ def compute_plan(
     if notice:
         planned.plan.notices.insert(0, notice)
     if former_notice and (old := former_cache(lock.view, global_cache, tiers.usable)) is not None:
-        planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
+        planned.plan.notices.insert(0, former_cache_notice(old, global_cache, lock.view))
     if len(usable) < len(tiers.usable):
         planned.plan.notices.insert(0, HARDLINK_NO_TIERS)
     planned.plan.notices[:0] = tiers.notices
@@ -171,7 +171,7 @@ def sync_locked(
     fetches = [a for a in planned.plan.actions if a.kind == FETCH]
     said = False
     if fetches and log is not None and old_cache is not None:  # said before anything is downloaded
-        log(former_cache_notice(old_cache, global_cache))
+        log(former_cache_notice(old_cache, global_cache, lock.view))
         said = True
     if fetches:
         from ..hub.fetch import FetchError, fetch_entries  # heavy import, only when something must be downloaded
@@ -197,7 +197,7 @@ def sync_locked(
                                    manifest=manifest, former_notice=False, shared=tiers)  # fmt: skip
     planned.plan.notices.extend(waited)
     if old_cache is not None and not said:
-        planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache))
+        planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache, lock.view))
     with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
         warnings = apply_sync(planned, progress=progress)
         if manifest.verified.changed:  # apply wrote no manifest when nothing else changed

@@ -1,0 +1,59 @@
+"""A hostile or careless user against shared read-only tiers (issue 13): a tier dropped from the configuration, a
+tier gone after a sync, the global cache moved into a tier. Each test says what the user saw before the fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from testing.cachefactory import build_repo, tiny_model_files
+from testing.hfprobe import load_file
+from testing.synckit import OLD, lock_entry
+from tests.conftest import Project
+
+
+def tier_with_tiny(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A shared tier (its path has a space, as mounts often do) holding org/tiny@OLD."""
+    tier = tmp_path / "shared hub"
+    files = tiny_model_files("st", seed=1)
+    build_repo(tier, "org/tiny", {OLD: files}, refs={"main": OLD})
+    return tier, files
+
+
+def test_cache_move_into_a_configured_tier_is_refused(project: Project, tmp_path: Path) -> None:
+    """It planned (and, where root could write the tier, did) a move of the writable cache into the shared tier."""
+    tier, _files = tier_with_tiny(tmp_path)
+    build_repo(project.global_cache, "org/g", {OLD: tiny_model_files("bert", seed=3)}, refs={"main": OLD})
+    before = sorted(os.listdir(tier))
+    for how in (["--shared-cache", str(tier)], []):
+        env = {} if how else {"LINKER_SHARED_CACHES": str(tier)}
+        for args in (["--dry-run"], []):
+            r = project.linker(*how, "cache", "move", str(tier / "sub"), *args, env=env)
+            assert r.returncode == 2, r.stdout + r.stderr
+            assert f"inside the shared cache {tier}" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(os.listdir(tier)) == before
+    assert (project.global_cache / "models--org--g").is_dir()
+
+
+def test_view_synced_with_a_tier_then_run_without_it_advises_the_tier_not_cache_dir(
+    project: Project, tmp_path: Path
+) -> None:
+    """Run without LINKER_SHARED_CACHES, sync and doctor told the user `pass --cache-dir <tier>`: that makes the
+    read-only tier the writable cache (refs and downloads go there). The advice names --shared-cache; nothing of
+    the view is lost and it still loads offline."""
+    tier, files = tier_with_tiny(tmp_path)
+    project.write_lock([lock_entry()])
+    r = project.linker("sync", env={"LINKER_SHARED_CACHES": str(tier)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = project.linker("sync", "--offline")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"--cache-dir {tier}" not in r.stderr and "Traceback" not in r.stderr
+    assert f"the view links into the shared cache {tier}" in r.stderr
+    assert f"--shared-cache '{tier}'" in r.stderr
+    doctor = project.linker("doctor")
+    assert f"--cache-dir {tier}" not in doctor.stdout + doctor.stderr
+    assert f"--shared-cache '{tier}'" in doctor.stdout + doctor.stderr
+    for name, data in files.items():
+        assert load_file(project.view, "org/tiny", name) == data
+    again = project.linker("sync", "--offline", "--shared-cache", str(tier))
+    assert again.returncode == 0, again.stdout + again.stderr
