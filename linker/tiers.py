@@ -10,7 +10,7 @@ taken from the lockfile's folder). Within a source, tiers are consulted in the o
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -74,3 +74,16 @@ def shared_tiers(
 def usable(tiers: Sequence[Tier]) -> list[Path]:
     """The tiers that can be read now, as paths, in order."""
     return [t.path for t in tiers if t.readable]
+
+
+def skipped_notice(tier: Tier) -> str:
+    """The one line every command says about a configured tier it cannot read now (unmounted, removed)."""
+    return f"notice: shared cache {tier.path} (from {tier.source}) is absent or unreadable; skipped"
+
+
+def usable_noting(tiers: Sequence[Tier], log: Callable[[str], None]) -> list[Path]:
+    """`usable(tiers)`, saying `skipped_notice` through `log` for each tier left out."""
+    for t in tiers:
+        if not t.readable:
+            log(skipped_notice(t))
+    return usable(tiers)

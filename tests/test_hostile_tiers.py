@@ -57,3 +57,23 @@ def test_view_synced_with_a_tier_then_run_without_it_advises_the_tier_not_cache_
         assert load_file(project.view, "org/tiny", name) == data
     again = project.linker("sync", "--offline", "--shared-cache", str(tier))
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_tier_gone_after_sync_verify_and_repair_name_it(project: Project, tmp_path: Path) -> None:
+    """The tier went away (unmounted) after a sync: verify said only that the blobs were gone because "the global
+    cache moved, or `hf cache rm`/`prune` removed it", never that the configured shared cache is not there."""
+    tier, files = tier_with_tiny(tmp_path)
+    project.write_lock([lock_entry()])
+    env = {"LINKER_SHARED_CACHES": str(tier)}
+    assert project.linker("sync", env=env).returncode == 0
+    away = tier.rename(tmp_path / "unmounted")
+    skipped = f"shared cache {tier} (from LINKER_SHARED_CACHES) is absent or unreadable; skipped"
+    for verb in (["verify"], ["repair", "--offline"], ["repair", "--dry-run"]):
+        r = project.linker(*verb, env=env)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert skipped in r.stderr, (verb, r.stderr)
+    away.rename(tier)  # back: nothing was lost, the view loads again
+    r = project.linker("verify", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for name, data in files.items():
+        assert load_file(project.view, "org/tiny", name) == data

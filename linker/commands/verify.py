@@ -44,7 +44,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
 
     from ..render.progress import byte_progress
     from ..render.verify import render_local
-    from ..tiers import usable
+    from ..tiers import usable_noting
     from ..verify.local import verify
 
     lock, global_cache = app.project()
@@ -54,7 +54,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
         full=full,
         ids=ids,
         rehash=rehash,
-        tiers=usable(app.shared_tiers(lock, global_cache)),
+        tiers=usable_noting(app.shared_tiers(lock, global_cache), app.log),
         progress=lambda total: byte_progress(app, "hashing", total),
     )
     if app.json:

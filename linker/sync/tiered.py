@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..lockfile import Lockfile
-from ..tiers import FROM_OPTION, Tier, shared_tiers
+from ..tiers import FROM_OPTION, Tier, shared_tiers, skipped_notice
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ def resolve_tiers(lock: Lockfile, global_cache: Path, shared: Sequence[Path | Ti
         source = {str(t.path): t.source for t in shared if isinstance(t, Tier)}
         paths = [str(t.path) if isinstance(t, Tier) else str(t) for t in shared]
         tiers = [Tier(t.path, source.get(str(t.path), FROM_OPTION)) for t in shared_tiers(paths, None, global_cache)]
-    notices = [f"notice: shared cache {t.path} (from {t.source}) is absent or unreadable; skipped"
-               for t in tiers if not t.readable]  # fmt: skip
+    notices = [skipped_notice(t) for t in tiers if not t.readable]
     return TierSet([t.path for t in tiers], [t.path for t in tiers if t.readable], notices)
 
 
