@@ -77,3 +77,15 @@ def test_tier_gone_after_sync_verify_and_repair_name_it(project: Project, tmp_pa
     assert r.returncode == 0, r.stdout + r.stderr
     for name, data in files.items():
         assert load_file(project.view, "org/tiny", name) == data
+
+
+def test_empty_shared_cache_option_is_a_usage_error(project: Project, tmp_path: Path) -> None:
+    """`--shared-cache "$SHARED"` with SHARED unset named the current folder: sync refused with "the project view
+    ... lies inside the shared cache <project>", which sends the user looking at the wrong thing."""
+    tier_with_tiny(tmp_path)
+    project.write_lock([lock_entry()])
+    for args in (["--shared-cache", "", "sync"], ["sync", "--shared-cache", ""], ["status", "--shared-cache", " "]):
+        r = project.linker(*args)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "--shared-cache" in r.stderr and "empty" in r.stderr and "lies inside" not in r.stderr
+    assert not project.view.exists()
