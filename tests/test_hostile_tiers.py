@@ -89,3 +89,25 @@ def test_empty_shared_cache_option_is_a_usage_error(project: Project, tmp_path: 
         assert r.returncode == 2, r.stdout + r.stderr
         assert "--shared-cache" in r.stderr and "empty" in r.stderr and "lies inside" not in r.stderr
     assert not project.view.exists()
+
+
+def test_cache_move_without_the_tier_configured_keeps_the_views_tier_links(project: Project, tmp_path: Path) -> None:
+    """A project synced with LINKER_SHARED_CACHES, then `linker cache move` in a shell without it: the move said
+    "view NOT relinked (org/tiny: revision not in the global cache)" and exited 1, advising a sync that fails the
+    same way. The view's tier links are kept, its global links follow the move, exit 0."""
+    tier, files = tier_with_tiny(tmp_path)
+    g_files = tiny_model_files("bert", seed=3)
+    build_repo(project.global_cache, "org/g", {OLD: g_files}, refs={"main": OLD})
+    project.write_lock([lock_entry(), lock_entry("org/g")])
+    r = project.linker("sync", "--offline", env={"LINKER_SHARED_CACHES": str(tier)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    new = tmp_path / "bigdisk" / "hub"
+    r = project.linker("cache", "move", str(new))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "NOT relinked" not in r.stdout + r.stderr
+    project.global_cache = new
+    for repo_id, want in (("org/tiny", files), ("org/g", g_files)):
+        for name, data in want.items():
+            assert load_file(project.view, repo_id, name) == data
+    r = project.linker("verify", env={"LINKER_SHARED_CACHES": str(tier)})
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -132,7 +132,7 @@ def _apply(plan: MovePlan, resumed: bool, say: Callable[[str], None], shared: Se
                 result.copied, result.warnings = copy_all(plan)
             plan.copied = True
             journal.write(new, plan)  # the old copy may go from here on
-    result.relinked = relink_projects(new, shared)
+    result.relinked = relink_projects(new, shared, old)
     if plan.mode == COPY:
         with fs_boundary(old, "cannot delete the old copy of the cache in"):
             result.left = delete_old(plan)
