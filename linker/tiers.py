@@ -87,3 +87,20 @@ def usable_noting(tiers: Sequence[Tier], log: Callable[[str], None]) -> list[Pat
         if not t.readable:
             log(skipped_notice(t))
     return usable(tiers)
+
+
+def view_tiers(view: Path, global_cache: Path, tiers: Sequence[Path], log: Callable[[str], None]) -> list[Path]:
+    """The readable caches the view still links into as shared tiers (no project ref of it there: see
+    `was_shared_tier`) that neither `global_cache` nor `tiers` name, each said once through `log`: repair keeps
+    the view's links into them rather than download what they hold, verify advises naming them."""
+    from .hfcache.linked import keep_using, linked_caches, was_shared_tier
+
+    known = {os.path.realpath(p) for p in (global_cache, *tiers)}
+    found: list[Path] = []
+    for c in linked_caches(view):
+        if os.path.realpath(c) in known or not Tier(c, "").readable or not was_shared_tier(view, c):
+            continue
+        known.add(os.path.realpath(c))
+        found.append(c)
+        log(f"note: the view links into the shared cache {c}, which is not configured now; {keep_using(view, c)}")
+    return found

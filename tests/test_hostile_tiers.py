@@ -8,6 +8,7 @@ from pathlib import Path
 
 from testing.cachefactory import build_repo, tiny_model_files
 from testing.hfprobe import load_file
+from testing.hubhelpers import entry, push
 from testing.synckit import OLD, lock_entry
 from tests.conftest import Project
 
@@ -111,3 +112,31 @@ def test_cache_move_without_the_tier_configured_keeps_the_views_tier_links(proje
             assert load_file(project.view, repo_id, name) == data
     r = project.linker("verify", env={"LINKER_SHARED_CACHES": str(tier)})
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_verify_and_repair_without_the_tier_configured_keep_it_and_download_nothing(
+    project: Project, tmp_path: Path, hub_store, hub, hub_env
+) -> None:
+    """Synced with LINKER_SHARED_CACHES, then verify and repair in a shell without it: verify failed on a missing
+    project ref ("`hf cache prune` may delete the pin", fix `linker repair`) and repair downloaded every file of
+    the pin the tier already serves into the writable cache. Verify still fails (a sync here would download the
+    pin) but advises naming the tier; repair keeps the tier links and downloads nothing."""
+    sha = push(hub_store, "acme/tiny")
+    contents = {p: f.read_bytes() for p, f in hub_store.files_at("acme/tiny", sha).items()}
+    lfs = {p for p, f in hub_store.files_at("acme/tiny", sha).items() if f.lfs}
+    tier = tmp_path / "shared hub"
+    build_repo(tier, "acme/tiny", {sha: contents}, refs={}, lfs=lfs)
+    project.write_lock([entry(hub_store, "acme/tiny", sha)])
+    r = project.linker("sync", env={**hub_env, "LINKER_SHARED_CACHES": str(tier)})
+    assert r.returncode == 0 and hub.requests == [], r.stdout + r.stderr
+    note = f"--shared-cache '{tier}'"
+    v = project.linker("verify", env=hub_env)
+    assert v.returncode == 1, v.stdout + v.stderr
+    assert note in v.stderr and "may delete the pin" not in v.stdout and f"fix: pass {note}" in v.stdout
+    rep = project.linker("repair", env=hub_env)
+    assert rep.returncode == 0, rep.stdout + rep.stderr
+    assert note in rep.stderr
+    assert [q for q in hub.requests if "/resolve/" in q["path"]] == []
+    assert not any(project.global_cache.glob("models--*/blobs/*"))
+    for name, data in contents.items():
+        assert load_file(project.view, "acme/tiny", name) == data

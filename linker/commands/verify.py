@@ -44,19 +44,23 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
 
     from ..render.progress import byte_progress
     from ..render.verify import render_local
-    from ..tiers import usable_noting
+    from ..tiers import usable_noting, view_tiers
     from ..verify.local import verify
+    from ..verify.tiers import unnamed_tier_advice
 
     lock, global_cache = app.project()
+    tiers = usable_noting(app.shared_tiers(lock, global_cache), app.log)
+    unnamed = view_tiers(lock.view, global_cache, tiers, app.log)  # advised on, not checked with
     report = verify(
         lock,
         global_cache,
         full=full,
         ids=ids,
         rehash=rehash,
-        tiers=usable_noting(app.shared_tiers(lock, global_cache), app.log),
+        tiers=tiers,
         progress=lambda total: byte_progress(app, "hashing", total),
     )
+    report.findings = unnamed_tier_advice(lock, global_cache, report.findings, unnamed)
     if app.json:
         app.emit_json(report.to_json())
         return report.exit_code
