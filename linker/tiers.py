@@ -104,3 +104,13 @@ def view_tiers(view: Path, global_cache: Path, tiers: Sequence[Path], log: Calla
         found.append(c)
         log(f"note: the view links into the shared cache {c}, which is not configured now; {keep_using(view, c)}")
     return found
+
+
+def _inside(path: Path, root: Path) -> bool:
+    p, r = os.path.realpath(path), os.path.realpath(root)
+    return p == r or p.startswith(r.rstrip(os.sep) + os.sep)
+
+
+def tier_overlapping(path: Path, tiers: Sequence[Tier]) -> Tier | None:
+    """The first tier that `path` lies in or holds (real paths compared), or None."""
+    return next((t for t in tiers if _inside(path, t.path) or _inside(t.path, path)), None)

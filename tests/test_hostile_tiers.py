@@ -140,3 +140,27 @@ def test_verify_and_repair_without_the_tier_configured_keep_it_and_download_noth
     assert not any(project.global_cache.glob("models--*/blobs/*"))
     for name, data in contents.items():
         assert load_file(project.view, "acme/tiny", name) == data
+
+
+def test_migrate_of_a_configured_tier_is_refused_unless_copy(project: Project, tmp_path: Path) -> None:
+    """`linker migrate <tier>` with the tier configured moved every blob of the shared tier into the user's
+    private cache and left symlinks to it in the tier: the tier was written, and every teammate's view then hung on
+    one user's cache. Moving from a tier, or into one (`--to`), is refused; `--copy` reads it only."""
+    tier, files = tier_with_tiny(tmp_path)
+    before = sorted(str(p.relative_to(tier)) + ("@" if p.is_symlink() else "") for p in tier.rglob("*"))
+    env = {"LINKER_SHARED_CACHES": str(tier)}
+    for args in ([str(tier)], [str(tier / "models--org--tiny")], ["--hardlink", str(tier)]):
+        r = project.linker("migrate", "--offline", *args, env=env)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert f"shared cache {tier}" in r.stderr and "--copy" in r.stderr
+    elsewhere = tmp_path / "old-cache"
+    build_repo(elsewhere, "org/other", {OLD: tiny_model_files("bert", seed=2)})
+    r = project.linker("migrate", "--offline", "--to", str(tier / "sub"), str(elsewhere), env=env)
+    assert r.returncode == 2 and f"shared cache {tier}" in r.stderr, r.stdout + r.stderr
+    after = sorted(str(p.relative_to(tier)) + ("@" if p.is_symlink() else "") for p in tier.rglob("*"))
+    assert after == before
+    r = project.linker("migrate", "--offline", "--copy", str(tier), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(str(p.relative_to(tier)) + ("@" if p.is_symlink() else "") for p in tier.rglob("*")) == before
+    for name, data in files.items():
+        assert load_file(project.global_cache, "org/tiny", name, revision=OLD) == data
