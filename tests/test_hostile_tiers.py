@@ -164,3 +164,44 @@ def test_migrate_of_a_configured_tier_is_refused_unless_copy(project: Project, t
     assert sorted(str(p.relative_to(tier)) + ("@" if p.is_symlink() else "") for p in tier.rglob("*")) == before
     for name, data in files.items():
         assert load_file(project.global_cache, "org/tiny", name, revision=OLD) == data
+
+
+def test_verify_hashes_never_quarantines_inside_a_tier(project: Project, tmp_path: Path) -> None:
+    """`sync --verify-hashes` with a corrupt blob in the tier renamed it to `<etag>.<stamp>.linker-quarantine`
+    inside the tier: the tier was written (and every teammate lost the file). The bad blob is reported and not
+    linked; the tier is unchanged."""
+    from testing.tierkit import tree_state
+
+    tier, _files = tier_with_tiny(tmp_path)
+    project.write_lock([lock_entry()])
+    blob = next(p for p in (tier / "models--org--tiny" / "blobs").iterdir() if p.stat().st_size > 0)
+    data = bytearray(blob.read_bytes())
+    data[0] ^= 1
+    blob.write_bytes(bytes(data))
+    before = tree_state(tier)
+    r = project.linker("sync", "--offline", "--verify-hashes", env={"LINKER_SHARED_CACHES": str(tier)})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "hash mismatch" in r.stderr and "Traceback" not in r.stderr
+    assert tree_state(tier) == before
+    served = project.view / "models--org--tiny" / "blobs" / blob.name
+    assert not os.path.exists(served) or os.path.realpath(served) != os.path.realpath(blob)
+
+
+def test_verify_hashes_checks_tier_blobs_of_a_view_already_in_sync(project: Project, tmp_path: Path) -> None:
+    """A view in sync with a tier, then a tier blob goes bad: `sync --verify-hashes` said "Already in sync" and
+    exit 0, having hashed nothing the tier serves (it looked for the blobs in the writable cache)."""
+    from testing.tierkit import tree_state
+
+    tier, _files = tier_with_tiny(tmp_path)
+    project.write_lock([lock_entry()])
+    env = {"LINKER_SHARED_CACHES": str(tier)}
+    assert project.linker("sync", "--offline", "--verify-hashes", env=env).returncode == 0
+    blob = next(p for p in (tier / "models--org--tiny" / "blobs").iterdir() if p.stat().st_size > 0)
+    data = bytearray(blob.read_bytes())
+    data[0] ^= 1
+    blob.write_bytes(bytes(data))
+    before = tree_state(tier)
+    r = project.linker("sync", "--offline", "--verify-hashes", env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "hash mismatch" in r.stderr and blob.name in r.stderr
+    assert tree_state(tier) == before

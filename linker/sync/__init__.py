@@ -72,17 +72,18 @@ def compute_plan(
     manifest: Manifest | None = None,
     former_notice: bool = True,
     shared: Sequence[Path | Tier] | TierSet | None = None,
+    bad_tier_blobs: frozenset[tuple[int, int]] = frozenset(),
 ) -> SyncPlan:
     """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
     computed against (read from the view unless given) and the link mode in effect. `shared`: the shared tiers
-    (see the module docstring)."""
+    (see the module docstring); `bad_tier_blobs`: (inode, device) of tier blobs not to link (a failed hash)."""
     tiers = shared if isinstance(shared, TierSet) else resolve_tiers(lock, global_cache, shared)
     check_view_location(lock.view, [global_cache, *tiers.configured])  # never plan links of a cache onto itself
     manifest = manifest or load_manifest(lock.view)
     mode, notice = _view_mode(lock, global_cache, link_mode, manifest)
     can_fetch = not offline and not offline_mode()
     usable = tiers.usable if mode != "hardlink" else []  # a hardlink into a tier would change its files (link count)
-    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(usable))
+    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(usable), bad_tier_blobs)
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
@@ -189,12 +190,13 @@ def sync_locked(
             planned.plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
     hashes = HashReport(mismatches=list(fetch_error.mismatches) if fetch_error is not None else [])
     if verify_hashes:
-        checked = verify_planned(planned, lock.view, manifest.verified)
+        checked = verify_planned(planned, lock.view, manifest.verified, tiers=tiers.usable)
         hashes = HashReport(True, checked.hashed_files, checked.hashed_bytes, checked.remembered,
                             hashes.mismatches + checked.mismatches)  # fmt: skip
-        if checked.mismatches:  # quarantined: plan again without them
+        if checked.mismatches:  # quarantined (a tier's: left as it is, and skipped): plan again without them
             planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True,
-                                   manifest=manifest, former_notice=False, shared=tiers)  # fmt: skip
+                                   manifest=manifest, former_notice=False, shared=tiers,
+                                   bad_tier_blobs=frozenset(checked.bad_tier_blobs))  # fmt: skip
     planned.plan.notices.extend(waited)
     if old_cache is not None and not said:
         planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache, lock.view))
