@@ -203,5 +203,5 @@ def test_verify_hashes_checks_tier_blobs_of_a_view_already_in_sync(project: Proj
     before = tree_state(tier)
     r = project.linker("sync", "--offline", "--verify-hashes", env=env)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "hash mismatch" in r.stderr and blob.name in r.stderr
+    assert "hash mismatch" in r.stderr and blob.name in r.stderr and f"the shared cache {tier}" in r.stderr
     assert tree_state(tier) == before

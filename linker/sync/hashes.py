@@ -95,7 +95,8 @@ def verify_planned(
             continue
         actual = got if isinstance(got, str) else ""
         real = os.path.realpath(path)
-        if actual and any(real.startswith(r) for r in roots):  # a shared tier is never written
+        tier = next((r.rstrip(os.sep) for r in roots if real.startswith(r)), None)
+        if actual and tier is not None:  # a shared tier is never written
             with contextlib.suppress(OSError):
                 st = os.stat(real)
                 report.bad_tier_blobs.add((st.st_ino, st.st_dev))
@@ -103,8 +104,9 @@ def verify_planned(
         else:
             names = [n for label, _f in uses for n in _blob_names(entries[label], etag, view, planned.global_cache)]
         where = _quarantine_all(path, etag, names) if actual and names else ""
+        source = FROM_CACHE if tier is None else f"the shared cache {tier}, left as it is"
         for repo, file in uses:
-            report.mismatches.append(HashMismatch(repo, file, etag, actual, FROM_CACHE, where))
+            report.mismatches.append(HashMismatch(repo, file, etag, actual, source, where))
     return report
 
 
