@@ -205,3 +205,20 @@ def test_verify_hashes_checks_tier_blobs_of_a_view_already_in_sync(project: Proj
     assert r.returncode == 1, r.stdout + r.stderr
     assert "hash mismatch" in r.stderr and blob.name in r.stderr and f"the shared cache {tier}" in r.stderr
     assert tree_state(tier) == before
+
+
+def test_tier_blobs_linking_out_of_the_tier_are_explained(project: Project, tmp_path: Path) -> None:
+    """An admin's tier whose blobs are links to a storage pool outside it: sync ignored the tier without a word
+    and said only "11 file(s) not in the global cache", with a download as the fix."""
+    tier, _files = tier_with_tiny(tmp_path)
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    blobs = tier / "models--org--tiny" / "blobs"
+    for b in list(blobs.iterdir()):
+        b.rename(pool / b.name)
+        b.symlink_to(pool / b.name)
+    project.write_lock([lock_entry()])
+    r = project.linker("sync", "--offline", env={"LINKER_SHARED_CACHES": str(tier)})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"org/tiny: 11 file(s) in the shared cache {tier} resolve outside it" in r.stderr, r.stderr
+    assert str(pool) in r.stderr

@@ -29,7 +29,7 @@ from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest, save_manifest
 from .plan import FETCH, Plan, SyncPlan
-from .tiered import TierSet, resolve_tiers
+from .tiered import TierSet, outside_notices, resolve_tiers
 from .writers import wait_for_writers
 
 HARDLINK_NO_TIERS = (
@@ -91,6 +91,7 @@ def compute_plan(
         planned.plan.notices.insert(0, former_cache_notice(old, global_cache, lock.view))
     if len(usable) < len(tiers.usable):
         planned.plan.notices.insert(0, HARDLINK_NO_TIERS)
+    planned.plan.notices.extend(outside_notices(planned))
     planned.plan.notices[:0] = tiers.notices
     return planned
 

@@ -66,6 +66,7 @@ class Want:
     tree: Path | None = None  # the global trees/<sha>.json, when there is one
     tree_paths: frozenset[str] = frozenset()  # every file of the commit, as that listing gives them
     proven: bool = False  # the file list is complete (lock or tree): see pins.PROVEN
+    outside: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (tier, real path out of it): unused
 
     @property
     def state(self) -> str:
@@ -171,6 +172,7 @@ def _resolve_tiered(entry: Entry, g: CacheRepo, tiers: Sequence[Path], bad: Coll
                 if real == root or real.startswith(root.rstrip("/") + "/"):
                     want.files[path] = replace(found, source=real, tier=name)
                     break
+                want.outside.setdefault(path, (name, real))
         else:
             found = _find_blob(g_real, entry.revision, path, pf)
             if isinstance(found, WantFile):
