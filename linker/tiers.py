@@ -50,8 +50,13 @@ def configured(option: Sequence[str] = (), lock: Lockfile | None = None) -> list
     if env is not None:
         return [(_expand(p), ENV) for p in env.split(os.pathsep) if p.strip()]
     if lock is not None:
-        return [(_expand(p, lock.root), FROM_LOCK) for p in lock.shared_caches]
+        return [(p, FROM_LOCK) for p in lock_tiers(lock)]
     return []
+
+
+def lock_tiers(lock: Lockfile) -> list[Path]:
+    """The tiers the lock's `shared_caches:` names (relative paths from the lockfile's folder)."""
+    return [_expand(p, lock.root) for p in lock.shared_caches]
 
 
 def shared_tiers(

@@ -222,3 +222,14 @@ def test_tier_blobs_linking_out_of_the_tier_are_explained(project: Project, tmp_
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"org/tiny: 11 file(s) in the shared cache {tier} resolve outside it" in r.stderr, r.stderr
     assert str(pool) in r.stderr
+
+
+def test_cache_move_into_a_tier_a_known_projects_lock_names_is_refused(project: Project, tmp_path: Path) -> None:
+    """The tier named only in a project's `shared_caches:` (no env, no option): the move went into it."""
+    tier, _files = tier_with_tiny(tmp_path)
+    build_repo(project.global_cache, "org/g", {OLD: tiny_model_files("bert", seed=3)}, refs={"main": OLD})
+    project.write_lock([lock_entry(), lock_entry("org/g")], shared_caches=[str(tier)])
+    assert project.linker("sync", "--offline").returncode == 0
+    r = project.linker("cache", "move", str(tier / "sub"), cwd=tmp_path)
+    assert r.returncode == 2 and f"inside the shared cache {tier}" in r.stderr, r.stdout + r.stderr
+    assert not (tier / "sub").exists() and (project.global_cache / "models--org--g").is_dir()

@@ -61,6 +61,21 @@ def _view_tiers(lock: Lockfile, cache: Path, old: Path | None) -> list[Path]:
     return tiers
 
 
+def project_tiers(cache: Path) -> list[Path]:
+    """The shared tiers every known project's lock names (`shared_caches:`), for the checks of a move."""
+    from ..lockfile import load_lockfile
+    from ..tiers import lock_tiers
+
+    out: list[Path] = []
+    for lockfile, _view in known_projects(cache):
+        try:
+            lock = load_lockfile(Path(lockfile))
+        except LinkerError:
+            continue
+        out += lock_tiers(lock)
+    return out
+
+
 def relink_projects(cache: Path, shared: Sequence[Path] | None = None, old: Path | None = None) -> list[Relinked]:
     """Sync each known project's view offline against `cache`, consulting the shared tiers first (`shared`, else
     as each project configures them, plus the tiers its view links into: `_view_tiers`), so the links a view has

@@ -17,7 +17,7 @@ from ..hfcache import gc_lock_path, migrate_lock_path, repo_folders
 from . import journal
 from .copy import copy_all, delete_old
 from .plan import COPY, RENAME, MovePlan, check_not_in_tiers, check_target, plan_move
-from .relink import Relinked, relink_projects
+from .relink import Relinked, project_tiers, relink_projects
 
 
 @dataclass
@@ -76,7 +76,7 @@ def move_cache(
     `shared`): a shared tier is never written."""
     old, new = old.absolute(), new.absolute()
     say = log or (lambda _line: None)
-    check_not_in_tiers(new, [*tiers, *(shared or ())])
+    check_not_in_tiers(new, [*tiers, *(shared or ()), *project_tiers(old)])
     plan = journal.pending(old, new)
     if plan is None and not old.exists() and _is_cache(new) and os.path.realpath(old) != os.path.realpath(new):
         return MoveResult(None, dry_run, relinked=[] if dry_run else relink_projects(new, shared))  # done before
