@@ -55,8 +55,8 @@ def planned_blobs(planned: SyncPlan, view: Path) -> dict[str, tuple[str, list[tu
             continue
         v = CacheRepo(view, ep.entry.id, ep.entry.type)
         # by name in the global cache (symlink mode), else the view's own blobs (a tier serves some: links followed)
-        by_global = planned.link_mode == "symlink" and planned.global_cache and not ep.record.shared
-        home = Path(planned.global_cache) if by_global else view
+        by_global = planned.link_mode == "symlink" and not ep.record.shared
+        home = Path(planned.global_cache) if by_global and planned.global_cache else view
         blobs = f"{home / v.folder}/{BLOBS}/"
         snaps = f"{v.path}/{snapshot_rel(ep.entry.revision)}/"
         locked = ep.entry.files or {}
