@@ -20,6 +20,16 @@ from .errors import EXIT_FAILED, EXIT_USAGE, LinkerError
 _COMMANDS_DIR = Path(__file__).parent / "commands"
 
 
+class _TierPath(click.Path):
+    """A `--shared-cache` path: an empty one (an unset variable, `--shared-cache "$SHARED"`) is a usage error,
+    not the current folder."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the path is empty (an unset variable?); name a shared HF cache", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 #: The global options: accepted before the verb (`linker -q sync`) and after it (`linker sync -q`), by every command.
 GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (
@@ -48,7 +58,7 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (
         ("--shared-cache", "shared_cache"),
         {
-            "type": click.Path(file_okay=False),
+            "type": _TierPath(file_okay=False),
             "multiple": True,
             "help": "A read-only HF cache to link from before downloading; repeatable, consulted in order "
             "(also: LINKER_SHARED_CACHES, paths separated by ':').",

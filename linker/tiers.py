@@ -10,7 +10,7 @@ taken from the lockfile's folder). Within a source, tiers are consulted in the o
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -50,8 +50,13 @@ def configured(option: Sequence[str] = (), lock: Lockfile | None = None) -> list
     if env is not None:
         return [(_expand(p), ENV) for p in env.split(os.pathsep) if p.strip()]
     if lock is not None:
-        return [(_expand(p, lock.root), FROM_LOCK) for p in lock.shared_caches]
+        return [(p, FROM_LOCK) for p in lock_tiers(lock)]
     return []
+
+
+def lock_tiers(lock: Lockfile) -> list[Path]:
+    """The tiers the lock's `shared_caches:` names (relative paths from the lockfile's folder)."""
+    return [_expand(p, lock.root) for p in lock.shared_caches]
 
 
 def shared_tiers(
@@ -74,3 +79,43 @@ def shared_tiers(
 def usable(tiers: Sequence[Tier]) -> list[Path]:
     """The tiers that can be read now, as paths, in order."""
     return [t.path for t in tiers if t.readable]
+
+
+def skipped_notice(tier: Tier) -> str:
+    """The one line every command says about a configured tier it cannot read now (unmounted, removed)."""
+    return f"notice: shared cache {tier.path} (from {tier.source}) is absent or unreadable; skipped"
+
+
+def usable_noting(tiers: Sequence[Tier], log: Callable[[str], None]) -> list[Path]:
+    """`usable(tiers)`, saying `skipped_notice` through `log` for each tier left out."""
+    for t in tiers:
+        if not t.readable:
+            log(skipped_notice(t))
+    return usable(tiers)
+
+
+def view_tiers(view: Path, global_cache: Path, tiers: Sequence[Path], log: Callable[[str], None]) -> list[Path]:
+    """The readable caches the view still links into as shared tiers (no project ref of it there: see
+    `was_shared_tier`) that neither `global_cache` nor `tiers` name, each said once through `log`: repair keeps
+    the view's links into them rather than download what they hold, verify advises naming them."""
+    from .hfcache.linked import keep_using, linked_caches, was_shared_tier
+
+    known = {os.path.realpath(p) for p in (global_cache, *tiers)}
+    found: list[Path] = []
+    for c in linked_caches(view):
+        if os.path.realpath(c) in known or not Tier(c, "").readable or not was_shared_tier(view, c):
+            continue
+        known.add(os.path.realpath(c))
+        found.append(c)
+        log(f"note: the view links into the shared cache {c}, which is not configured now; {keep_using(view, c)}")
+    return found
+
+
+def _inside(path: Path, root: Path) -> bool:
+    p, r = os.path.realpath(path), os.path.realpath(root)
+    return p == r or p.startswith(r.rstrip(os.sep) + os.sep)
+
+
+def tier_overlapping(path: Path, tiers: Sequence[Tier]) -> Tier | None:
+    """The first tier that `path` lies in or holds (real paths compared), or None."""
+    return next((t for t in tiers if _inside(path, t.path) or _inside(t.path, path)), None)

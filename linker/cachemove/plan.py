@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,17 @@ class MovePlan:
 
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def check_not_in_tiers(new: Path, tiers: Sequence[Path]) -> None:
+    """Refuse (exit 2) a NEW_PATH inside a shared read-only tier: a tier is never written."""
+    n = os.path.realpath(new)
+    for t in tiers:
+        if _inside(n, os.path.realpath(t)) or _inside(str(new.absolute()), str(t.absolute())):
+            raise ConfigError(
+                f"{new} is inside the shared cache {t}: linker never writes a shared read-only tier",
+                hint="move the writable cache to a folder of your own",
+            )
 
 
 def check_target(old: Path, new: Path) -> None:

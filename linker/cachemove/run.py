@@ -16,8 +16,8 @@ from ..fsutil import atomic_symlink, fsync_dir
 from ..hfcache import gc_lock_path, migrate_lock_path, repo_folders
 from . import journal
 from .copy import copy_all, delete_old
-from .plan import COPY, RENAME, MovePlan, check_target, plan_move
-from .relink import Relinked, relink_projects
+from .plan import COPY, RENAME, MovePlan, check_not_in_tiers, check_target, plan_move
+from .relink import Relinked, project_tiers, relink_projects
 
 
 @dataclass
@@ -69,11 +69,14 @@ def move_cache(
     dry_run: bool = False,
     log: Callable[[str], None] | None = None,
     shared: Sequence[Path] | None = None,
+    tiers: Sequence[Path] = (),
 ) -> MoveResult:
     """Move the global cache `old` to `new` (or finish an interrupted move into `new`); views are relinked with the
-    shared tiers `shared` (None: as each project configures them)."""
+    shared tiers `shared` (None: as each project configures them). `new` may not lie in any of `tiers` (nor
+    `shared`): a shared tier is never written."""
     old, new = old.absolute(), new.absolute()
     say = log or (lambda _line: None)
+    check_not_in_tiers(new, [*tiers, *(shared or ()), *project_tiers(old)])
     plan = journal.pending(old, new)
     if plan is None and not old.exists() and _is_cache(new) and os.path.realpath(old) != os.path.realpath(new):
         return MoveResult(None, dry_run, relinked=[] if dry_run else relink_projects(new, shared))  # done before
@@ -129,7 +132,7 @@ def _apply(plan: MovePlan, resumed: bool, say: Callable[[str], None], shared: Se
                 result.copied, result.warnings = copy_all(plan)
             plan.copied = True
             journal.write(new, plan)  # the old copy may go from here on
-    result.relinked = relink_projects(new, shared)
+    result.relinked = relink_projects(new, shared, old)
     if plan.mode == COPY:
         with fs_boundary(old, "cannot delete the old copy of the cache in"):
             result.left = delete_old(plan)

@@ -28,10 +28,11 @@ def move(app: App, new_path: Path, dry_run: bool) -> int:
     from it, then prints the `export HF_HUB_CACHE=NEW_PATH` line for your shell profile.
 
     Exit codes: 0 moved; 1 a view could not be relinked, something stayed behind, or no room; 2 NEW_PATH is
-    inside the cache or a non-empty folder; 4 a lock was not obtained in time."""
+    inside the cache or a shared tier, or a non-empty folder; 4 a lock was not obtained in time."""
     old = app.global_cache()
-    shared = [t.path for t in app.shared_tiers(None, old)] if app.shared_cache else None  # else per project
-    result = move_cache(old, new_path.expanduser(), dry_run=dry_run, log=app.log, shared=shared)
+    tiers = [t.path for t in app.shared_tiers(None, old)]  # --shared-cache, else LINKER_SHARED_CACHES
+    shared = tiers if app.shared_cache else None  # else each project relinks with the tiers it configures
+    result = move_cache(old, new_path.expanduser(), dry_run=dry_run, log=app.log, shared=shared, tiers=tiers)
     if app.json:
         app.emit_json({**result.to_json(), "export": f"export HF_HUB_CACHE={new_path.expanduser().absolute()}"})
     else:

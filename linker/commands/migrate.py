@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..context import App, json_option, pass_app
-from ..errors import EXIT_FAILED, EXIT_OK, ConfigError
+from ..errors import EXIT_FAILED, EXIT_OK, ConfigError, LinkerError
 from ..hfcache import REPO_TYPES, SHA40, check_repo_id
 from ..lockedit import lockfile_to_edit
 from ..migrate.plandata import COPY, HARDLINK, MOVE
@@ -67,6 +67,7 @@ def command(
             f"--revision {revision!r} is not a commit", hint="pin the full 40-character commit (lowercase)"
         )
     global_cache = Path(to).expanduser().absolute() if to else app.global_cache()
+    _refuse_tiers(app, global_cache, [Path(s).expanduser() for s in sources], copy_)
     lock_path = lockfile_to_edit(app.config) if lock else None
     opts = Options(
         global_cache=global_cache,
@@ -96,6 +97,31 @@ def command(
     else:
         render_migrate(app, result, dry_run, elapsed)
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _refuse_tiers(app: App, global_cache: Path, sources: list[Path], copy_: bool) -> None:
+    """A shared read-only tier is never written: refuse (exit 2) `--to` inside one, and a SRC in (or holding) one
+    unless `--copy` (a move or a hardlink changes the tier's files)."""
+    from ..tiers import tier_overlapping
+
+    try:
+        project_lock = app.lockfile(unresolved_ok=True)
+    except LinkerError:  # no (readable) project here: the tiers come from --shared-cache or LINKER_SHARED_CACHES
+        project_lock = None
+    tiers = app.shared_tiers(project_lock, global_cache)
+    if (t := tier_overlapping(global_cache, tiers)) is not None:
+        raise ConfigError(
+            f"the global cache to fill, {global_cache}, is the shared cache {t.path} or overlaps it (from "
+            f"{t.source}): linker never writes a shared read-only tier",
+            hint="migrate into your own writable cache; pass --copy to copy from the tier",
+        )
+    for src in [] if copy_ else sources:
+        if (t := tier_overlapping(src, tiers)) is not None:
+            raise ConfigError(
+                f"{src} is the shared cache {t.path}, or lies in or holds it (from {t.source}): moving or "
+                "hard-linking out of it would write a shared read-only tier",
+                hint="pass --copy to copy from it and leave it untouched",
+            )
 
 
 def _json(result: Result, dry_run: bool, elapsed: float) -> dict[str, object]:

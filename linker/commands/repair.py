@@ -35,16 +35,18 @@ def command(app: App, dry_run: bool, offline: bool, fast: bool) -> int:
         find_lockfile(app.config)
     except ConfigError:  # no project here: still finish an interrupted migrate of the global cache
         return _journals_only(app, global_cache, dry_run)
-    from ..tiers import usable
+    from ..tiers import usable_noting, view_tiers
 
     lock, global_cache = app.project()
+    tiers = usable_noting(app.shared_tiers(lock, global_cache), app.log)
+    tiers += view_tiers(lock.view, global_cache, tiers, app.log)
     result = repair(
         lock,
         global_cache,
         dry_run=dry_run,
         offline=offline,
         hash_blobs=not fast,
-        tiers=usable(app.shared_tiers(lock, global_cache)),
+        tiers=tiers,
         progress=lambda total: byte_progress(app, "hashing", total),
     )
     if app.json:

@@ -51,9 +51,13 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
 
     from ..render.progress import byte_progress
     from ..render.verify import render_local
+    from ..tiers import usable_noting, view_tiers
     from ..verify.local import verify
+    from ..verify.tiers import unnamed_tier_advice
 
     lock, global_cache = app.project()
+    tiers = usable_noting(app.shared_tiers(lock, global_cache), app.log)
+    unnamed = view_tiers(lock.view, global_cache, tiers, app.log)  # advised on, not checked with
     report = verify(
         lock,
         global_cache,
@@ -64,6 +68,7 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
         progress=lambda total: byte_progress(app, "hashing", total),
         manifest=manifest,
     )
+    report.findings = unnamed_tier_advice(lock, global_cache, report.findings, unnamed)
     if app.json:
         app.emit_json(report.to_json())
         return report.exit_code

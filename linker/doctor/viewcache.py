@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..hfcache.linked import linked_caches
+from ..hfcache.linked import keep_using, linked_caches, was_shared_tier
 from ..lockfile import Lockfile
 from .report import WARN, Check
 
@@ -17,6 +17,16 @@ def former_cache_checks(global_cache: Path, lock: Lockfile, tiers: Sequence[Path
     old = next((c for c in linked_caches(lock.view) if os.path.realpath(c) not in known and c.is_dir()), None)
     if old is None:
         return []
+    if was_shared_tier(lock.view, old):
+        return [
+            Check(
+                "view-cache",
+                WARN,
+                f"the view {lock.view} links into the shared cache {old}, which is not configured now; "
+                f"the next `linker sync` relinks it to {global_cache}, downloading what is missing",
+                fix=keep_using(lock.view, old),
+            )
+        ]
     return [
         Check(
             "view-cache",

@@ -5,11 +5,12 @@ record is needed: a view copied, or synced by an older linker, still tells."""
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from .blobs import BLOBS
-from .layout import parse_repo_folder
+from .layout import REFS, parse_repo_folder, project_ref_name
 
 
 def _cache_of_blob(target: Path) -> Path | None:
@@ -64,8 +65,32 @@ def former_cache(view: Path, current: Path, also: Sequence[Path] = (), skip: Col
     return None
 
 
-def former_cache_notice(old: Path, current: Path) -> str:
+def was_shared_tier(view: Path, cache: Path) -> bool:
+    """Whether `cache` served the view as a shared read-only tier: it holds no project ref of this view in any
+    repo folder the view has (sync writes one into the writable cache only). Advice then names --shared-cache,
+    never --cache-dir, which would make the tier the writable cache."""
+    ref = project_ref_name(view)
+    try:
+        names = [e.name for e in os.scandir(view) if parse_repo_folder(e.name)]
+    except OSError:
+        return False
+    return not any(os.path.lexists(cache / name / REFS / ref) for name in names)
+
+
+def keep_using(view: Path, old: Path) -> str:
+    """How to keep the view linking into `old`: `--shared-cache` for a former tier, else `--cache-dir`."""
+    if was_shared_tier(view, old):
+        return f"pass --shared-cache {shlex.quote(str(old))} (or set LINKER_SHARED_CACHES) to keep linking from it"
+    return f"pass --cache-dir {shlex.quote(str(old))} to keep using the old one"
+
+
+def former_cache_notice(old: Path, current: Path, view: Path | None = None) -> str:
     """The one line sync says about it, before it downloads anything."""
+    if view is not None and was_shared_tier(view, old):
+        return (
+            f"note: the view links into the shared cache {old}, which is not configured now; this sync relinks it "
+            f"to {current} (downloading there what is missing); {keep_using(view, old)}"
+        )
     return (
         f"note: the view links into another global cache, {old}, which still exists; this sync relinks it to "
         f"{current} (downloading there what is missing); pass --cache-dir {old} to keep using the old one"

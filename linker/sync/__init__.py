@@ -30,7 +30,7 @@ from .hashes import HashReport, verify_planned
 from .linkmode import mode_on_disk, requested_mode, resolve_mode
 from .manifest import Manifest, load_manifest, save_manifest
 from .plan import FETCH, Plan, SyncPlan
-from .tiered import TierSet, resolve_tiers
+from .tiered import TierSet, outside_notices, resolve_tiers
 from .writers import wait_for_writers
 
 HARDLINK_NO_TIERS = (
@@ -73,24 +73,26 @@ def compute_plan(
     manifest: Manifest | None = None,
     former_notice: bool = True,
     shared: Sequence[Path | Tier] | TierSet | None = None,
+    bad_tier_blobs: frozenset[tuple[int, int]] = frozenset(),
 ) -> SyncPlan:
     """The sync plan: its actions, the per-entry records it would leave in the manifest, the manifest it was
     computed against (read from the view unless given) and the link mode in effect. `shared`: the shared tiers
-    (see the module docstring)."""
+    (see the module docstring); `bad_tier_blobs`: (inode, device) of tier blobs not to link (a failed hash)."""
     tiers = shared if isinstance(shared, TierSet) else resolve_tiers(lock, global_cache, shared)
     check_view_location(lock.view, [global_cache, *tiers.configured])  # never plan links of a cache onto itself
     manifest = manifest or load_manifest(lock.view)
     mode, notice = _view_mode(lock, global_cache, link_mode, manifest)
     can_fetch = not offline and not offline_mode()
     usable = tiers.usable if mode != "hardlink" else []  # a hardlink into a tier would change its files (link count)
-    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(usable))
+    opts = SyncOptions(global_cache, mode, force, can_fetch, tuple(usable), bad_tier_blobs)
     planned = plan_sync(lock, manifest, opts)
     if notice:
         planned.plan.notices.insert(0, notice)
     if former_notice and (old := former_cache(lock.view, global_cache, tiers.usable, planned.linked_here())):
-        planned.plan.notices.insert(0, former_cache_notice(old, global_cache))
+        planned.plan.notices.insert(0, former_cache_notice(old, global_cache, lock.view))
     if len(usable) < len(tiers.usable):
         planned.plan.notices.insert(0, HARDLINK_NO_TIERS)
+    planned.plan.notices.extend(outside_notices(planned))
     planned.plan.notices[:0] = tiers.notices
     return planned
 
@@ -175,7 +177,7 @@ def sync_locked(
     fetches = [a for a in planned.plan.actions if a.kind == FETCH]
     said = False
     if fetches and log is not None and old_cache is not None:  # said before anything is downloaded
-        log(former_cache_notice(old_cache, global_cache))
+        log(former_cache_notice(old_cache, global_cache, lock.view))
         said = True
     if fetches:
         from ..hub.fetch import FetchError, fetch_entries  # heavy import, only when something must be downloaded
@@ -193,15 +195,16 @@ def sync_locked(
             planned.plan.notices.extend(fetch_error.notices)  # a refusal is reported once, as the final error
     hashes = HashReport(mismatches=list(fetch_error.mismatches) if fetch_error is not None else [])
     if verify_hashes:
-        checked = verify_planned(planned, lock.view, manifest.verified)
+        checked = verify_planned(planned, lock.view, manifest.verified, tiers=tiers.usable)
         hashes = HashReport(True, checked.hashed_files, checked.hashed_bytes, checked.remembered,
                             hashes.mismatches + checked.mismatches)  # fmt: skip
-        if checked.mismatches:  # quarantined: plan again without them
+        if checked.mismatches:  # quarantined (a tier's: left as it is, and skipped): plan again without them
             planned = compute_plan(lock, global_cache, link_mode=link_mode, force=force, offline=True,
-                                   manifest=manifest, former_notice=False, shared=tiers)  # fmt: skip
+                                   manifest=manifest, former_notice=False, shared=tiers,
+                                   bad_tier_blobs=frozenset(checked.bad_tier_blobs))  # fmt: skip
     planned.plan.notices.extend(waited)
     if old_cache is not None and not said:
-        planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache))
+        planned.plan.notices.insert(0, former_cache_notice(old_cache, global_cache, lock.view))
     with fs_boundary(lock.view, "cannot write the view"):  # a full disk, a read-only view: one line, exit 1
         warnings = apply_sync(planned, progress=progress)
         if manifest.verified.changed:  # apply wrote no manifest when nothing else changed

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, Literal
@@ -66,6 +66,7 @@ class Want:
     tree: Path | None = None  # the global trees/<sha>.json, when there is one
     tree_paths: frozenset[str] = frozenset()  # every file of the commit, as that listing gives them
     proven: bool = False  # the file list is complete (lock or tree): see pins.PROVEN
+    outside: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (tier, real path out of it): unused
 
     @property
     def state(self) -> str:
@@ -95,12 +96,19 @@ class Want:
         return "split" if len(kinds) > 1 else next(iter(kinds), "")
 
 
-def resolve_entry(entry: Entry, global_cache: Path, view: Path | None = None, tiers: Sequence[Path] = ()) -> Want:
-    """What `entry` asks for, from the shared `tiers` (readable ones, in order) and the global cache. With `view`
-    (copy mode), when the caches lack some of it and the view holds a complete copy of the pin (regular blob files,
-    sizes as listed), that copy is the source: a copy view needs no global cache."""
+def resolve_entry(
+    entry: Entry,
+    global_cache: Path,
+    view: Path | None = None,
+    tiers: Sequence[Path] = (),
+    bad: Collection[tuple[int, int]] = (),
+) -> Want:
+    """What `entry` asks for, from the shared `tiers` (readable ones, in order, skipping the blobs whose (inode,
+    device) is in `bad`: they failed a hash) and the global cache. With `view` (copy mode), when the caches lack
+    some of it and the view holds a complete copy of the pin (regular blob files, sizes as listed), that copy is
+    the source: a copy view needs no global cache."""
     g = CacheRepo(global_cache, entry.id, entry.type)
-    want = _resolve_tiered(entry, g, tiers) if tiers else _resolve_in(entry, g, g)
+    want = _resolve_tiered(entry, g, tiers, bad) if tiers else _resolve_in(entry, g, g)
     if view is None or not want.missing or any(m.disagrees for m in want.missing.values()):
         return want
     own = _resolve_in(entry, CacheRepo(view, entry.id, entry.type), g)
@@ -145,7 +153,7 @@ def _tier_repos(entry: Entry, tiers: Sequence[Path]) -> list[CacheRepo]:
     return [CacheRepo(t, entry.id, entry.type) for t in tiers]
 
 
-def _resolve_tiered(entry: Entry, g: CacheRepo, tiers: Sequence[Path]) -> Want:
+def _resolve_tiered(entry: Entry, g: CacheRepo, tiers: Sequence[Path], bad: Collection[tuple[int, int]]) -> Want:
     """Resolve `entry` file by file across the tiers (in order), then the writable global repo `g`. A tier whose
     blob for a path is another etag, another size, or resolves outside the tier is skipped for that path."""
     pins = tiered_pins(entry, g, tiers)
@@ -159,11 +167,12 @@ def _resolve_tiered(entry: Entry, g: CacheRepo, tiers: Sequence[Path]) -> Want:
     for path, pf in sorted(pins.files.items()):
         for name, root, repo_real in roots:
             found = _find_blob(repo_real, entry.revision, path, pf)
-            if isinstance(found, WantFile):
+            if isinstance(found, WantFile) and found.ident not in bad:
                 real = os.path.realpath(found.source)  # the data must lie in the tier: a link out does not count
                 if real == root or real.startswith(root.rstrip("/") + "/"):
                     want.files[path] = replace(found, source=real, tier=name)
                     break
+                want.outside.setdefault(path, (name, real))
         else:
             found = _find_blob(g_real, entry.revision, path, pf)
             if isinstance(found, WantFile):

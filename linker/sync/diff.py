@@ -64,6 +64,7 @@ class SyncOptions:
     force: bool = False
     can_fetch: bool = False  # emit FETCH actions (online) instead of MISSING problems
     tiers: tuple[Path, ...] = ()  # shared read-only tiers to link from first (readable ones, in order)
+    bad: frozenset[tuple[int, int]] = frozenset()  # (inode, device) of tier blobs that failed a hash: not linked
 
 
 @dataclass
@@ -130,12 +131,9 @@ def plan_sync(lock: Lockfile, manifest: Manifest, opts: SyncOptions) -> SyncPlan
         old = manifest.repos.get(folder)
         spec = entry_spec(entry, opts.link_mode, opts.global_cache, opts.tiers)
         gref = "" if copy else f"{opts.global_cache}/{folder}/{ref_rel(ref_name)}"
+        fast = old is not None and recorded and not opts.bad  # a tier blob failed: resolve every entry
         grepo = f"{opts.global_cache}/{folder}"
-        proof = (
-            fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref, grepo)
-            if old is not None and recorded
-            else None
-        )
+        proof = fast_in_sync(old, spec, view / folder, manifest.stamp_ns, gref, grepo) if old and fast else None
         if old is not None and proof:
             plan.entries.append(_report(entry, "linked", old))
             _merge(plan, Step(notices=[] if copy else [unprotected_notice(t) for t in old.shared]))
@@ -169,7 +167,7 @@ def _report(entry: Entry, state: str, rec: RepoRecord | None = None, want: Want 
 def _plan_entry(
     plan: Plan, entry: Entry, view: Path, old: RepoRecord | None, spec: str, ref_name: str, opts: SyncOptions
 ) -> EntryPlan:
-    want = resolve_entry(entry, opts.global_cache, view if opts.link_mode == "copy" else None, opts.tiers)
+    want = resolve_entry(entry, opts.global_cache, view if opts.link_mode == "copy" else None, opts.tiers, opts.bad)
     v = CacheRepo(view, entry.id, entry.type)
     owned = old.paths if old else {}
     rec = RepoRecord(id=entry.id, type=entry.type, revision=entry.revision, ref=entry.ref, spec=spec)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class HashReport:
     hashed_bytes: int = 0
     remembered: int = 0
     mismatches: list[HashMismatch] = field(default_factory=list)
+    bad_tier_blobs: set[tuple[int, int]] = field(default_factory=set)  # (inode, device): failed, in a shared tier
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +54,9 @@ def planned_blobs(planned: SyncPlan, view: Path) -> dict[str, tuple[str, list[tu
                 out.setdefault(wf.source, (wf.etag, []))[1].append((label, path))
             continue
         v = CacheRepo(view, ep.entry.id, ep.entry.type)
-        home = Path(planned.global_cache) if planned.link_mode == "symlink" and planned.global_cache else view
+        # by name in the global cache (symlink mode), else the view's own blobs (a tier serves some: links followed)
+        by_global = planned.link_mode == "symlink" and not ep.record.shared
+        home = Path(planned.global_cache) if by_global and planned.global_cache else view
         blobs = f"{home / v.folder}/{BLOBS}/"
         snaps = f"{v.path}/{snapshot_rel(ep.entry.revision)}/"
         locked = ep.entry.files or {}
@@ -69,10 +72,17 @@ def planned_blobs(planned: SyncPlan, view: Path) -> dict[str, tuple[str, list[tu
 
 
 def verify_planned(
-    planned: SyncPlan, view: Path, memory: VerifiedBlobs, on_bytes: Callable[[int], None] | None = None
+    planned: SyncPlan,
+    view: Path,
+    memory: VerifiedBlobs,
+    on_bytes: Callable[[int], None] | None = None,
+    tiers: Sequence[Path] = (),
 ) -> HashReport:
     """Hash what `planned` links (skipping what `memory` knows unchanged); quarantine each blob that fails and
-    drop its other names, so a re-plan no longer links it. A file that is gone is left to the plan (missing)."""
+    drop its other names, so a re-plan no longer links it. A blob in a shared tier (`tiers`) is never touched:
+    its (inode, device) goes to `bad_tier_blobs`, for the re-plan to skip. A file that is gone is left to the
+    plan (missing)."""
+    roots = [os.path.realpath(t).rstrip(os.sep) + os.sep for t in tiers]
     blobs = planned_blobs(planned, view)
     run = check_blobs((BlobToCheck(p, p, etag) for p, (etag, _uses) in blobs.items()), memory, on_bytes=on_bytes)
     memory.retain(run.seen)  # sync covers the whole lock: blobs it no longer links are forgotten
@@ -84,10 +94,19 @@ def verify_planned(
         if isinstance(got, OSError) and got.errno in (errno.ENOENT, errno.ENOTDIR):
             continue
         actual = got if isinstance(got, str) else ""
-        names = [n for label, _file in uses for n in _blob_names(entries[label], etag, view, planned.global_cache)]
-        where = _quarantine_all(path, etag, names) if actual else ""
+        real = os.path.realpath(path)
+        tier = next((r.rstrip(os.sep) for r in roots if real.startswith(r)), None)
+        if actual and tier is not None:  # a shared tier is never written
+            with contextlib.suppress(OSError):
+                st = os.stat(real)
+                report.bad_tier_blobs.add((st.st_ino, st.st_dev))
+            names = []
+        else:
+            names = [n for label, _f in uses for n in _blob_names(entries[label], etag, view, planned.global_cache)]
+        where = _quarantine_all(path, etag, names) if actual and names else ""
+        source = FROM_CACHE if tier is None else f"the shared cache {tier}, left as it is"
         for repo, file in uses:
-            report.mismatches.append(HashMismatch(repo, file, etag, actual, FROM_CACHE, where))
+            report.mismatches.append(HashMismatch(repo, file, etag, actual, source, where))
     return report
 
 

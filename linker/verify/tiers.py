@@ -4,14 +4,15 @@ and where a tier holds a blob. Reads only: a tier is never written, never a root
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from stat import S_ISREG
 
 from ..hfcache import CacheRepo
-from ..lockfile import Entry
-from ..pins import PinnedFile
+from ..lockfile import Entry, Lockfile
+from ..pins import PinnedFile, pinned_files
 from ..problems import DANGLING, ERROR, MISSING_FILE, PROJECT_REF, WARNING, Finding
 
 Tiers = Sequence[Path]
@@ -82,5 +83,32 @@ def tier_aware(
                 where = ", ".join(sorted(served))
                 detail = f"pinned data in {where} is protected by no ref of yours (its owners decide what is pruned)"
                 f = replace(f, detail=detail, severity=WARNING, fix="")
+        out.append(f)
+    return out
+
+
+def unnamed_tier_advice(lock: Lockfile, global_cache: Path, found: list[Finding], unnamed: Tiers) -> list[Finding]:
+    """verify's findings, with the advice for a missing project ref of an entry served wholly by `unnamed`: tiers
+    the view links into that no source names now (tiers.view_tiers). It stays an error (a sync in this shell
+    would relink the pin to the writable cache, downloading it), but the fix is naming the tier, not a repair
+    that downloads what the tier holds, and `hf cache prune` cannot delete data the writable cache lacks."""
+    if not unnamed:
+        return found
+    by_label = {e.label: e for e in lock.entries}
+    out = []
+    for f in found:
+        entry = by_label.get(f.repo)
+        if f.kind == PROJECT_REF and f.severity == ERROR and entry is not None:
+            v = CacheRepo(lock.view, entry.id, entry.type)
+            files = pinned_files(entry, CacheRepo(global_cache, entry.id, entry.type), v).files
+            served = serving_tiers(entry, v, files, unnamed)
+            if served:
+                where = ", ".join(sorted(served))
+                detail = (
+                    f"pinned data in {where}, a shared cache no LINKER_SHARED_CACHES, --shared-cache or "
+                    "`shared_caches:` names now; `linker sync` here would download it into the writable cache"
+                )
+                fix = " ".join(f"--shared-cache {shlex.quote(t)}" for t in sorted(served))
+                f = replace(f, detail=detail, fix=f"pass {fix} (or set LINKER_SHARED_CACHES)")  # fmt: skip
         out.append(f)
     return out
