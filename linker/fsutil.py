@@ -114,3 +114,12 @@ def writable_dir(path: Path) -> bool:
             return False
         cur = cur.parent
     return os.access(cur, os.W_OK | os.X_OK)
+
+
+def file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(device, inode) of what `path` resolves to, or None when it does not."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)

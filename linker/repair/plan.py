@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..fsutil import file_id
 from ..hfcache import (
     BLOBS,
     CacheRepo,
@@ -87,14 +88,6 @@ def utc_stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
-def _ident(path: str | Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
 def plan_repair(
     lock: Lockfile,
     global_cache: Path,
@@ -141,7 +134,7 @@ def plan_repair(
     quarantined: set[tuple[int, int]] = set()
     for f in corrupt:
         entry = by_label.get(f.repo)
-        ident = _ident(f.where)
+        ident = file_id(f.where)
         if entry is None or ident is None or not f.etag:
             continue
         bad.add(ident)
@@ -152,7 +145,7 @@ def plan_repair(
     # ...and what a link leads to outside the caches, or a device or a FIFO: never opened, never moved; the links
     # to it are replaced below from a verified copy (or a fetch)
     for f in findings:
-        if f.kind in (NOT_REGULAR, OUTSIDE) and (ident := _ident(f.where)) is not None:
+        if f.kind in (NOT_REGULAR, OUTSIDE) and (ident := file_id(f.where)) is not None:
             bad.add(ident)
 
     # 4. (shared tiers first) a broken view link whose blob a tier holds is relinked into the tier
@@ -368,7 +361,7 @@ def _plan_restore(
     target = g.blob(etag)
     roots = managed_roots(plan.view, plan.global_cache)
     for source in local_copies(plan.global_cache, v, etag, roots):
-        ident = _ident(source)
+        ident = file_id(source)
         if ident is None or ident in bad:
             continue
         try:

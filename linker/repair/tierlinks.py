@@ -34,14 +34,6 @@ from .fixes import VIEW_LINK, VIEW_REF, Fix, RepairPlan
 FILE_KINDS = {MISSING_FILE, DANGLING, WRONG_BLOB, LINK_FORM, SIZE, CORRUPT, NOT_REGULAR, OUTSIDE}
 
 
-def _ident(path: str | Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
 class TierSources:
     """Sound tier copies of blobs, found once per (entry folder, etag): the first tier, in order, whose
     `blobs/<etag>` is a regular file of the locked size, not known bad, and (with `hash_blobs`) hashes to its name."""
