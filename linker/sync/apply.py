@@ -100,12 +100,13 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
 
     # Final manifest: this run's records, with the inode each snapshot link resolves to (for the fast path).
     final = Manifest(view, {}, 0, planned.global_cache, planned.link_mode, planned.lock_link_mode, manifest.verified)
+    symlinks = planned.link_mode == "symlink"
     for folder, ep in new_repos.items():
         if ep.want is not None:  # entries proven in sync by the fast path keep their record as is
             for rel, ident in ep.record.paths.items():
                 if ident is None and rel.startswith("snapshots/"):
                     ep.record.paths[rel] = _ident(f"{view}/{folder}/{rel}")
-                elif ident is None and rel.startswith("blobs/"):
+                elif ident is None and rel.startswith("blobs/") and not symlinks:  # a symlink view's are links
                     ep.record.paths[rel] = _file_ident(f"{view}/{folder}/{rel}")  # a copy's inode: it is ours
         if ep.record.in_sync and (ep.want is not None or ep.refresh):
             ep.record.dirs = _dir_stamps(view / folder, ep, planned.link_mode)
