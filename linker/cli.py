@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +17,12 @@ from .context import App
 from .errors import EXIT_FAILED, EXIT_USAGE, LinkerError
 
 _COMMANDS_DIR = Path(__file__).parent / "commands"
+
+
+def _print_traceback() -> None:
+    import traceback  # only with -v, on an error: not paid by every start-up
+
+    traceback.print_exc()
 
 
 class _TierPath(click.Path):
@@ -150,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         rv = cli.main(args=args, prog_name="linker", standalone_mode=False, obj=app)
     except LinkerError as exc:
         if verbose:
-            traceback.print_exc()
+            _print_traceback()
         _fail(app, args, exc.render(), exc.exit_code, exc.message)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -166,13 +171,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except OSError as exc:  # the last-resort net: a filesystem fault no boundary converted is still not a bug
         if verbose or os.environ.get("LINKER_DEBUG"):
-            traceback.print_exc()
+            _print_traceback()
         where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
         cause = exc.strerror or str(exc)
         _fail(app, args, f"{where}: {cause}" if where else cause, EXIT_FAILED)
     except Exception as exc:  # a bug: say so in one line unless -v
         if verbose or os.environ.get("LINKER_DEBUG"):
-            traceback.print_exc()
+            _print_traceback()
         else:
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (rerun with -v for a traceback)", err=True)
         sys.exit(EXIT_FAILED)

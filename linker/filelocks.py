@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,8 @@ def lockfile_lock_path(lock_path: Path) -> Path:
     """The lock that serializes writers of one lockfile: `<tmp>/linker-locks/<sha256 of its real path>.lock`,
     so the project folder stays clean and a symlinked lockfile shares its target's lock."""
     key = hashlib.sha256(os.fsencode(os.path.realpath(lock_path))).hexdigest()[:32]
+    import tempfile  # random, bisect...: only for a lockfile writer, not every start-up
+
     return Path(tempfile.gettempdir()) / "linker-locks" / f"{key}.lock"
 
 

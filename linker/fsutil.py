@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +76,8 @@ def atomic_copy(source: Path, path: Path, *, fsync: bool = False, check: Callabl
     Returns False, leaving `path` as it was, when `check` rejects the copy."""
 
     def make(tmp: Path) -> None:
+        import shutil  # only when copying: not paid by start-up
+
         shutil.copyfile(source, tmp)
         if fsync:
             with open(tmp, "rb+") as f:

@@ -10,7 +10,7 @@ taken from the lockfile's folder). Within a source, tiers are consulted in the o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -94,15 +94,18 @@ def usable_noting(tiers: Sequence[Tier], log: Callable[[str], None]) -> list[Pat
     return usable(tiers)
 
 
-def view_tiers(view: Path, global_cache: Path, tiers: Sequence[Path], log: Callable[[str], None]) -> list[Path]:
+def view_tiers(
+    view: Path, global_cache: Path, tiers: Sequence[Path], log: Callable[[str], None], skip: Collection[str] = ()
+) -> list[Path]:
     """The readable caches the view still links into as shared tiers (no project ref of it there: see
     `was_shared_tier`) that neither `global_cache` nor `tiers` name, each said once through `log`: repair keeps
-    the view's links into them rather than download what they hold, verify advises naming them."""
+    the view's links into them rather than download what they hold, verify advises naming them. Repo folders in
+    `skip` are not looked at (verify's: those its stamps prove still linked as synced from these caches)."""
     from .hfcache.linked import keep_using, linked_caches, was_shared_tier
 
     known = {os.path.realpath(p) for p in (global_cache, *tiers)}
     found: list[Path] = []
-    for c in linked_caches(view):
+    for c in linked_caches(view, skip):
         if os.path.realpath(c) in known or not Tier(c, "").readable or not was_shared_tier(view, c):
             continue
         known.add(os.path.realpath(c))

@@ -57,7 +57,6 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
 
     lock, global_cache = app.project()
     tiers = usable_noting(app.shared_tiers(lock, global_cache), app.log)
-    unnamed = view_tiers(lock.view, global_cache, tiers, app.log)  # advised on, not checked with
     report = verify(
         lock,
         global_cache,
@@ -68,6 +67,8 @@ def command(app: App, ids: tuple[str, ...], full: bool, rehash: bool, remote: bo
         progress=lambda total: byte_progress(app, "hashing", total),
         manifest=manifest,
     )
+    # advised on, not checked with; a folder proven unchanged since synced from these caches links nowhere else
+    unnamed = view_tiers(lock.view, global_cache, tiers, app.log, skip=report.unchanged)
     report.findings = unnamed_tier_advice(lock, global_cache, report.findings, unnamed)
     if app.json:
         app.emit_json(report.to_json())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 import threading
 from collections import defaultdict
@@ -69,15 +68,18 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
             with lock:
                 progress(action)
 
-    local = [a for a in plan.ordered() if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF, NO_EXIST)]
+    # Each repo's view actions, then its project ref in the global cache (after the links it protects): written
+    # by the same worker, so a cold sync's thousand refs are not written one after another at the end.
+    local = [a for a in plan.ordered() if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF, NO_EXIST, GLOBAL_REF)]
     by_repo: dict[str, list[Action]] = defaultdict(list)
     for a in local:
         by_repo[a.folder].append(a)
     maker = _DirMaker()
+    _record_owner(planned, warnings)  # before the first ref; failing that, the ref still protects the pin
 
     def run_repo(actions: list[Action]) -> None:
         for a in actions:
-            note = _create(a, view / a.folder, maker)
+            note = _global_ref(a) if a.kind == GLOBAL_REF else _create(a, view / a.folder, maker)
             if note:
                 with lock:
                     warnings.append(note)
@@ -91,26 +93,20 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
     else:
         for actions in by_repo.values():
             run_repo(actions)
-    _record_owner(planned, warnings)  # failing that, the ref still protects the pin: gc keeps an unknown ref
     for a in plan.ordered():
-        if a.kind == GLOBAL_REF:
-            try:
-                write_ref(Path(a.path), a.target)
-            except OSError as exc:
-                warnings.append(f"warning: could not write {a.path} ({exc.strerror}); `hf cache prune` may drop it")
-            done(a)
-        elif a.kind in (REMOVE, REMOVE_GLOBAL_REF):
+        if a.kind in (REMOVE, REMOVE_GLOBAL_REF):
             _remove_action(a, view)
             done(a)
 
     # Final manifest: this run's records, with the inode each snapshot link resolves to (for the fast path).
     final = Manifest(view, {}, 0, planned.global_cache, planned.link_mode, planned.lock_link_mode, manifest.verified)
+    symlinks = planned.link_mode == "symlink"
     for folder, ep in new_repos.items():
         if ep.want is not None:  # entries proven in sync by the fast path keep their record as is
             for rel, ident in ep.record.paths.items():
                 if ident is None and rel.startswith("snapshots/"):
                     ep.record.paths[rel] = _ident(f"{view}/{folder}/{rel}")
-                elif ident is None and rel.startswith("blobs/"):
+                elif ident is None and rel.startswith("blobs/") and not symlinks:  # a symlink view's are links
                     ep.record.paths[rel] = _file_ident(f"{view}/{folder}/{rel}")  # a copy's inode: it is ours
         if ep.record.in_sync and (ep.want is not None or ep.refresh):
             ep.record.dirs = _dir_stamps(view / folder, ep, planned.link_mode)
@@ -122,6 +118,15 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
             final.repos[folder] = RepoRecord(id=rec.id, type=rec.type, revision=rec.revision, ref=rec.ref)
     save_manifest(final)
     return warnings
+
+
+def _global_ref(a: Action) -> str | None:
+    """Write the project's ref in the global cache; a warning line when it cannot be written."""
+    try:
+        write_ref(Path(a.path), a.target)
+    except OSError as exc:
+        return f"warning: could not write {a.path} ({exc.strerror}); `hf cache prune` may drop it"
+    return None
 
 
 def _record_owner(planned: SyncPlan, warnings: list[str]) -> None:
@@ -277,6 +282,8 @@ def _remove(p: Path) -> None:
         pass
     except OSError as exc:
         if exc.errno in (errno.EISDIR, errno.EPERM) and p.is_dir():
+            import shutil  # rare: a folder where a file was expected
+
             shutil.rmtree(p)
         else:
             raise

@@ -27,6 +27,7 @@ from ..roots import Roots, check_usable, managed_roots
 from ..sync.manifest import Manifest, RepoRecord, load_manifest, record_matches
 from ..viewguard import check_view_location
 from .entry import (
+    FileScan,
     Hashable,
     ToHash,
     check_files,
@@ -39,6 +40,7 @@ from .entry import (
 )
 from .targets import global_not_regular, judge_hash
 from .tiers import tier_aware, tier_of
+from .unchanged import unchanged_size
 
 #: progress(total_bytes) -> a context manager yielding an on_bytes(n) callback (linker.progress.byte_progress).
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -72,6 +74,7 @@ class VerifyReport(Verdict):
     remembered: int = 0  # blobs not hashed: verified before (the view's manifest) and unchanged since
     elapsed: float = 0.0
     tiers: list[Path] = field(default_factory=list)  # the usable shared tiers it was checked with
+    unchanged: set[str] = field(default_factory=set)  # repo folders proven unchanged since synced from these caches
 
     @property
     def errors(self) -> list[Finding]:
@@ -140,7 +143,18 @@ def verify(
         before = len(report.findings)
         rec = records.get(CacheRepo(view, entry.id, entry.type).folder)
         check = _check_entry(
-            entry, view, global_cache, ref_name, report.findings, to_hash if full else None, rec, scan, tiers, roots
+            entry,
+            view,
+            global_cache,
+            ref_name,
+            report.findings,
+            to_hash if full else None,
+            rec,
+            scan,
+            tiers,
+            roots,
+            manifest.stamp_ns,
+            report.unchanged,
         )
         if full and global_blobs:
             _collect_global_blobs(entry, global_cache, view, to_hash, report.findings)
@@ -166,8 +180,12 @@ def _check_entry(
     leftovers: bool = False,
     tiers: Sequence[Path] = (),
     roots: Roots | None = None,
+    stamp_ns: int = 0,
+    unchanged: set[str] | None = None,
 ) -> EntryCheck:
-    """Check one entry, step by step (linker/verify/entry.py); the findings go to `out`."""
+    """Check one entry, step by step (linker/verify/entry.py); the findings go to `out`. Without hashing, an entry
+    whose matching record and folder stamps (`stamp_ns`: the manifest's mtime) prove its links unchanged has its
+    blobs stat()ed instead of every link followed (linker/verify/unchanged.py)."""
     g = CacheRepo(global_cache, entry.id, entry.type)
     v = CacheRepo(view, entry.id, entry.type)
     vpath = str(v.path)  # strings, not Paths, on the fast path: this runs for every file of every entry
@@ -181,7 +199,16 @@ def _check_entry(
     if not synced:
         return check
     out += check_view_ref(entry, vpath)
-    scan = check_files(entry, v, g, pins.files, roots or managed_roots(view, global_cache, *tiers), to_hash)
+    gref = str(g.ref(ref_name)) if ref_name else None
+    size = None
+    if to_hash is None and record is not None and matches:
+        size = unchanged_size(record, vpath, stamp_ns, pins.files, gref)
+    if size is not None:
+        scan = FileScan(size=size)
+        if unchanged is not None:
+            unchanged.add(v.folder)
+    else:
+        scan = check_files(entry, v, g, pins.files, roots or managed_roots(view, global_cache, *tiers), to_hash)
     out += scan.findings
     check.size = scan.size
     if to_hash is not None or scan.dangling:  # checked with --full, and when a view link dangles
