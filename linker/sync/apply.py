@@ -70,7 +70,8 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
 
     # Each repo's view actions, then its project ref in the global cache (after the links it protects): written
     # by the same worker, so a cold sync's thousand refs are not written one after another at the end.
-    local = [a for a in plan.ordered() if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF, NO_EXIST, GLOBAL_REF)]
+    ordered = plan.ordered()  # sorted once: a cold sync has ~32 actions per entry
+    local = [a for a in ordered if a.kind in (MOVE_ASIDE, BLOB, LINK, TREE, REF, NO_EXIST, GLOBAL_REF)]
     by_repo: dict[str, list[Action]] = defaultdict(list)
     for a in local:
         by_repo[a.folder].append(a)
@@ -93,7 +94,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
     else:
         for actions in by_repo.values():
             run_repo(actions)
-    for a in plan.ordered():
+    for a in ordered:
         if a.kind in (REMOVE, REMOVE_GLOBAL_REF):
             _remove_action(a, view)
             done(a)
