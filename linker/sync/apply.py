@@ -78,6 +78,9 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
     maker = _DirMaker()
     _record_owner(planned, warnings)  # before the first ref; failing that, the ref still protects the pin
 
+    removing = {a.folder for a in ordered if a.kind in (REMOVE, REMOVE_GLOBAL_REF)}
+    stamps: dict[str, dict[str, int]] = {}  # taken by the worker that linked the repo, once its links are made
+
     def run_repo(actions: list[Action]) -> None:
         for a in actions:
             note = _global_ref(a) if a.kind == GLOBAL_REF else _create(a, view / a.folder, maker)
@@ -85,6 +88,9 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
                 with lock:
                     warnings.append(note)
             done(a)
+        ep = new_repos.get(folder := actions[0].folder)
+        if ep is not None and ep.want is not None and ep.record.in_sync and folder not in removing:
+            stamps[folder] = _dir_stamps(view / folder, ep, planned.link_mode)  # nothing later changes its dirs
 
     if len(by_repo) > 1 and len(local) > 64:
         from concurrent.futures import ThreadPoolExecutor  # only a large plan pays for the import
@@ -110,7 +116,7 @@ def apply_sync(planned: SyncPlan, *, progress: Progress | None = None) -> list[s
                 elif ident is None and rel.startswith("blobs/") and not symlinks:  # a symlink view's are links
                     ep.record.paths[rel] = _file_ident(f"{view}/{folder}/{rel}")  # a copy's inode: it is ours
         if ep.record.in_sync and (ep.want is not None or ep.refresh):
-            ep.record.dirs = _dir_stamps(view / folder, ep, planned.link_mode)
+            ep.record.dirs = stamps[folder] if folder in stamps else _dir_stamps(view / folder, ep, planned.link_mode)
         final.repos[folder] = ep.record
     for folder, rec in manifest.repos.items():
         if folder not in final.repos and (view / folder).exists():
