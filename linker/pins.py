@@ -73,10 +73,10 @@ def pinned_files(
     `g` is the entry's repo in the global cache; `v` its repo in the view (None: the view is not a source);
     `recorded` maps each path the last complete sync linked to its size (None: no such record). With
     `read_global_tree` the global tree is read (for `Pins.tree`) even when the lock lists the files."""
-    rev = entry.revision
+    tree_path = g.tree(entry.revision)
     tree: dict[str, TreeFile] | None = None
     if read_global_tree or (entry.files is None and not recorded):
-        tree = read_tree(g.tree(rev))
+        tree = read_tree(tree_path)
     found: Pins | None = None
     if entry.files is not None:
         found = Pins({p: PinnedFile(p, f.hash, f.size) for p, f in entry.files.items()}, LOCK)
@@ -86,7 +86,7 @@ def pinned_files(
         found = _from_listings(entry, g, v, tree)
     if tree is None:
         return found
-    return Pins(found.files, found.listing, g.tree(rev), frozenset(tree))
+    return Pins(found.files, found.listing, tree_path, frozenset(tree))
 
 
 def _from_listings(entry: Entry, g: CacheRepo, v: CacheRepo | None, tree: dict[str, TreeFile] | None) -> Pins:

@@ -128,8 +128,9 @@ def _resolve_in(entry: Entry, repo: CacheRepo, g: CacheRepo) -> Want:
     own = repo is not g
     for path, pf in sorted(pins.files.items()):
         found = _find_blob(repo_real, entry.revision, path, pf)
-        if isinstance(found, WantFile):
-            want.files[path] = replace(found, in_view=own and found.source.startswith(f"{repo_real}/{blob_rel('')}"))
+        if isinstance(found, WantFile):  # dataclasses.replace only where it changes something (a copy view's own)
+            in_view = own and found.source.startswith(f"{repo_real}/{blob_rel('')}")
+            want.files[path] = replace(found, in_view=True) if in_view else found
         else:
             want.missing[path] = found
     return want

@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..fsutil import writable_dir
 from ..hfcache import (
@@ -85,8 +86,7 @@ class Step:
         return sum(p.kind == CONFLICT for p in self.problems)
 
 
-@dataclass(frozen=True)
-class Wanted:
+class Wanted(NamedTuple):  # a tuple, not a frozen dataclass: a cold sync builds one per path (cheap to make)
     """A path the view must hold: already right (`ok`), else created by `action` once it is claimed."""
 
     rel: str
@@ -175,7 +175,7 @@ def _plan_entry(
     hint = case_hint(opts.global_cache, want) if "*" in want.missing else ""
     step = _plan_missing(entry, want, opts, v.folder, hint)  # 1. what the global cache lacks
     for w in _wanted_paths(ctx, want):  # 2-4. blobs, snapshot links, trees/<rev>.json, the view's ref
-        step.add(_claim(ctx, w))
+        _claim(ctx, w, step)
     step.add(_plan_global_ref(ctx, want, old, ref_name))  # 5. the project's ref in the global cache
     step.add(_plan_unneeded(ctx, want))  # 6. what linker created before and no longer needs
     _merge(plan, step)
@@ -216,13 +216,14 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
     """Every path the view must hold for `want`, in plan order: each file's blob then its snapshot link, the
     tree listing (only for a complete snapshot, else offline snapshot_download raises), the view's ref."""
     entry, label, folder, mode = ctx.entry, ctx.entry.label, ctx.v.folder, ctx.opts.link_mode
+    repo_dir = ctx.repo_dir
     out: list[Wanted] = []
     blobs: set[str] = set()
     for path, f in want.files.items():
         blob = blob_rel(f.etag)
         if blob not in blobs:
             blobs.add(blob)
-            p = f"{ctx.repo_dir}/{blob}"
+            p = f"{repo_dir}/{blob}"
             if f.in_view:  # the view's own copy is the source (copy mode, no global copy): it stays as it is
                 ok, same = True, True
             else:
@@ -233,7 +234,7 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
             out.append(Wanted(blob, ok, action, adoptable=same, etag=f.etag))
         link_rel = snapshot_rel(entry.revision, path)
         target = snapshot_link_target(path, f.etag)
-        ok = not ctx.fresh and is_link_to(f"{ctx.repo_dir}/{link_rel}", target)
+        ok = not ctx.fresh and is_link_to(f"{repo_dir}/{link_rel}", target)
         ident = [f.ident[0], f.ident[1], f.size] if f.ident and mode != "copy" else None
         out.append(Wanted(link_rel, ok, Action(LINK, label, folder, link_rel, target), etag=f.etag, ident=ident))
     if want.tree is not None and not want.missing and want.tree_paths == set(want.files):
@@ -248,26 +249,24 @@ def _wanted_paths(ctx: _Ctx, want: Want) -> list[Wanted]:
     for path in entry.absent:  # huggingface_hub's marker: an offline probe sees "absent", not "not cached"
         if path not in want.files:  # never hide a file the entry has (hf-cache.md pitfall 8.8)
             rel = f"{no_exist_rel(entry.revision)}/{path}"
-            ok = os.path.isfile(f"{ctx.repo_dir}/{rel}")
+            ok = os.path.isfile(f"{repo_dir}/{rel}")
             out.append(Wanted(rel, ok, Action(NO_EXIST, label, folder, rel, entry.revision), adoptable=True))
     return out
 
 
-def _claim(ctx: _Ctx, w: Wanted) -> Step:
-    """Record `w` in the entry's record and plan its action, unless what is there is the user's: then a
-    conflict (kept in the record, not offered for removal: reported until resolved), or with --force moved
+def _claim(ctx: _Ctx, w: Wanted, step: Step) -> None:
+    """Record `w` in the entry's record and plan its action into `step`, unless what is there is the user's:
+    then a conflict (kept in the record, not offered for removal: reported until resolved), or with --force moved
     aside first."""
-    step = Step()
     ctx.rec.paths[w.rel] = w.ident
     if w.ok:
-        return step
+        return
     if not ctx.fresh and not w.adoptable and not ours(f"{ctx.repo_dir}/{w.rel}", w.rel, w.etag):
         if not ctx.opts.force:
             step.problems.append(_conflict(ctx, w.rel))
-            return step
+            return
         step.actions.append(_move_aside(ctx, w.rel, w.etag))
     step.actions.append(w.action)
-    return step
 
 
 def _plan_global_ref(ctx: _Ctx, want: Want, old: RepoRecord | None, ref_name: str) -> Step:
