@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +56,23 @@ def read_only_mount(where: Path) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+# os.rename fails as across filesystems: the command copies, verifies and deletes instead (the path a kill hurts most)
+_EXDEV_WRAPPER = """
+import errno, os, sys
+def _exdev(*a, **k):
+    raise OSError(errno.EXDEV, "Invalid cross-device link")
+os.rename = _exdev
+from linker.cli import main
+main(sys.argv[1:])
+"""
+
+
+def linker_cmd(tmp_path: Path, cross_device: bool = False) -> list[str]:
+    """How to run `linker` in a subprocess; with `cross_device`, every rename fails with EXDEV."""
+    if not cross_device:
+        return [sys.executable, "-m", "linker"]
+    wrapper = tmp_path / "exdev.py"
+    wrapper.write_text(_EXDEV_WRAPPER)
+    return [sys.executable, str(wrapper)]

@@ -8,7 +8,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from linker.hfcache import move_journal_path
 from testing.cachefactory import build_repo, fake_commit, tiny_model_files
+from testing.fsfaults import linker_cmd
 from testing.hfprobe import load_file, scan
 from testing.migrate_support import reachable_contents, tree_digests
 from tests.conftest import Project
@@ -23,16 +23,6 @@ from tests.conftest import Project
 ROOT = Path(__file__).resolve().parent.parent
 REV = fake_commit("kill", 1)
 STORED = fake_commit("kill", 2)
-
-# os.rename fails as across filesystems: the move copies, verifies and deletes (the path a kill can hurt most)
-_EXDEV_WRAPPER = """
-import errno, os, sys
-def _exdev(*a, **k):
-    raise OSError(errno.EXDEV, "Invalid cross-device link")
-os.rename = _exdev
-from linker.cli import main
-main(sys.argv[1:])
-"""
 
 
 def _content(cache: Path) -> dict[str, str]:
@@ -62,12 +52,7 @@ def test_kill_at_random_points_loses_nothing_and_rerun_converges(tmp_path: Path,
     template = tmp_path / "template"
     _g0, _proj0, files = _template(template)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    if cross_device:
-        wrapper = tmp_path / "exdev.py"
-        wrapper.write_text(_EXDEV_WRAPPER)
-        cmd = [sys.executable, str(wrapper)]
-    else:
-        cmd = [sys.executable, "-m", "linker"]
+    cmd = linker_cmd(tmp_path, cross_device)
 
     def args(g: Path, new: Path) -> list[str]:
         return [*cmd, "--cache-dir", str(g), "cache", "move", str(new)]

@@ -11,7 +11,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from testing.cachefactory import (
     sha256_hex,
     tiny_model_files,
 )
+from testing.fsfaults import linker_cmd
 from testing.hfprobe import load_file
 from testing.migrate_support import (
     crash_migrate_after,
@@ -210,15 +210,6 @@ def test_recover_finishes_an_interrupted_run(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------------------------
 # kill -9 at random instants
 
-_EXDEV_WRAPPER = """
-import errno, os, sys
-def _exdev(*a, **k):
-    raise OSError(errno.EXDEV, "Invalid cross-device link")
-os.rename = _exdev
-from linker.cli import main
-main(sys.argv[1:])
-"""
-
 
 def _kill_source(root: Path, shards: int) -> dict[str, bytes]:
     rng = random.Random(42)
@@ -244,12 +235,7 @@ def test_kill_at_random_points_loses_nothing_and_rerun_completes(tmp_path, cross
     originals = _kill_source(template, 40 if cross_device else 120)
     want = {sha(v) for v in originals.values()}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if cross_device:
-        wrapper = tmp_path / "exdev.py"
-        wrapper.write_text(_EXDEV_WRAPPER)
-        cmd = [sys.executable, str(wrapper)]
-    else:
-        cmd = [sys.executable, "-m", "linker"]
+    cmd = linker_cmd(tmp_path, cross_device)
 
     def run(src: Path, gc: Path, background: bool = False):
         args = [*cmd, "--cache-dir", str(gc), "migrate", "--offline", "--json"] + ([str(src)] if src.exists() else [])
